@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""duplex.vmpair.site_model run by the real ansible-playbook against real inventory files:
+pair groups found from the inventory tree, group vars, vaulted-style fencing passwords that are
+never read, and the messages a user sees."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import subprocess
+import sys
+
+import yaml
+
+REPO_ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+
+INVENTORY = """
+all:
+  children:
+    vmpair_witnesses:
+      hosts:
+        qw1: {vmpair_site: hq, vmpair_witness_address: 192.0.2.30}
+    vmpair_pairs:
+      children:
+        pair_mail:
+          hosts:
+            hv-east: {vmpair_site: east}
+            hv-west: {vmpair_site: west}
+          vars:
+            vmpair_witness: qw1
+            vmpair_storage_vg: vg_vms
+            vmpair_links:
+              - {name: link0, network: 10.10.0.0/24, carries: [cluster, replication],
+                 hosts: {hv-east: {interface: eth1, address: 10.10.0.1}, hv-west: {interface: eth1, address: 10.10.0.2}}}
+              - {name: link1, network: 10.10.1.0/24, carries: [cluster],
+                 hosts: {hv-east: {interface: eth2, address: 10.10.1.1}, hv-west: {interface: eth2, address: 10.10.1.2}}}
+            vmpair_fencing:
+              hv-east: {agent: fence_ipmilan, options: {ip: 192.0.2.10, password: "{{ vault_undefined_east }}"}}
+              hv-west: {agent: fence_ipmilan, options: {ip: 192.0.2.11, password: "{{ vault_undefined_west }}"}}
+    kvm_hosts:
+      hosts:
+        hv-east:
+        hv-west:
+"""
+
+PLAYBOOK = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - duplex.vmpair.site_model:
+        require: "{{ require | default(omit) }}"
+      register: described
+    - ansible.builtin.copy:
+        content: "{{ described | to_json }}"
+        dest: "{{ out }}/{{ inventory_hostname }}.json"
+        mode: "0600"
+      delegate_to: localhost
+"""
+
+
+def run(tmp_path, inventory, extra=None):
+    collections = tmp_path / "collections" / "ansible_collections" / "duplex"
+    collections.mkdir(parents=True)
+    (collections / "vmpair").symlink_to(REPO_ROOT)
+    (tmp_path / "inventory.yml").write_text(inventory)
+    (tmp_path / "play.yml").write_text(PLAYBOOK)
+    out = tmp_path / "out"
+    out.mkdir()
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_HOST_KEY_CHECKING="0",
+        ANSIBLE_LOCALHOST_WARNING="0",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+    )
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml"), "-e", "out=%s" % out]
+    for key, value in (extra or {}).items():
+        cmd += ["-e", "%s=%s" % (key, value)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    results = dict((p.stem, json.loads(p.read_text())) for p in out.glob("*.json"))
+    return proc, results
+
+
+def test_pairs_come_from_the_inventory_tree(tmp_path):
+    proc, results = run(tmp_path, INVENTORY)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    east = results["hv-east"]
+    assert east["pair"]["name"] == "pair_mail"  # not kvm_hosts, which holds the same two hosts
+    assert east["node"]["nodeid"] == 1 and east["peer"]["host"] == "hv-west"
+    assert east["pair"]["witness"]["address"] == "192.0.2.30"
+    assert east["pairs"] == ["pair_mail"]
+    assert results["qw1"]["pair"] is None
+    assert results["qw1"]["witness"]["clusters"] == ["pair_mail"]
+    # The undefined vault variables were never templated, and no option value leaks.
+    assert "192.0.2.10" not in json.dumps(results)
+
+
+def test_require_pair_fails_clearly_on_the_witness(tmp_path):
+    proc, _ = run(tmp_path, INVENTORY, {"require": "pair"})
+    assert proc.returncode != 0
+    assert "qw1 is not in a pair" in proc.stdout
+
+
+def test_a_bad_inventory_names_pair_host_variable_and_fix(tmp_path):
+    data = yaml.safe_load(INVENTORY)
+    pair_vars = data["all"]["children"]["vmpair_pairs"]["children"]["pair_mail"]["vars"]
+    pair_vars["vmpair_links"][0]["hosts"]["hv-west"]["address"] = "10.10.9.2"
+    del pair_vars["vmpair_witness"]
+    proc, results = run(tmp_path, yaml.safe_dump(data))
+    assert proc.returncode != 0
+    assert results == {}
+    assert "The site inventory has 2 problem(s)" in proc.stdout
+    assert "pair pair_mail host hv-west: vmpair_links[link0].hosts.hv-west.address: 10.10.9.2 is not inside link0's network 10.10.0.0/24." in proc.stdout
+    assert "pair pair_mail: vmpair_witness: the hosts are on different sites" in proc.stdout

@@ -1,0 +1,227 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The site model: what a valid inventory becomes, and the message each mistake gets."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
+from ansible_collections.duplex.vmpair.tests.unit.sitedata import set_pair_var, site
+
+
+def problems_of(pairs, witnesses, hostvars):
+    with pytest.raises(site_model.SiteError) as err:
+        site_model.build_site(pairs, witnesses, hostvars)
+    return err.value.problems
+
+
+def only_problem(pairs, witnesses, hostvars):
+    problems = problems_of(pairs, witnesses, hostvars)
+    assert len(problems) == 1, [str(p) for p in problems]
+    return problems[0]
+
+
+def test_valid_site_is_described():
+    result = site_model.build_site(*site())
+    pair = result["pairs"]["pair_mail"]
+    assert pair["cluster_name"] == "pair_mail"
+    assert pair["hosts"] == ["hv-east", "hv-west"]
+    assert [(n["name"], n["nodeid"], n["site"]) for n in pair["nodes"]] == [("hv-east", 1, "east"), ("hv-west", 2, "west")]
+    assert [(link["name"], link["linknumber"]) for link in pair["cluster_links"]] == [("link0", 0), ("link1", 1)]
+    assert [link["name"] for link in pair["replication_links"]] == ["link0"]
+    assert pair["links"][1]["hosts"]["hv-west"] == {"interface": "eno1", "address": "10.10.1.2", "prefix": 24}
+    assert pair["witness"] == {"host": "qw1", "address": "192.0.2.30", "port": 5403, "algorithm": "ffsplit", "tie_breaker": "lowest"}
+    assert pair["two_node"] is False
+    assert pair["fence_race_winner"] is None
+    assert pair["token_ms"] == 3000
+    assert pair["vms"] == ["mbx-exec"]
+    assert result["witnesses"]["qw1"]["clusters"] == ["pair_mail"]
+
+
+def test_fencing_options_are_not_in_the_description():
+    pair = site_model.build_site(*site())["pairs"]["pair_mail"]
+    assert pair["fencing"] == {"hv-east": {"agent": "fence_ipmilan"}, "hv-west": {"agent": "fence_ipmilan"}}
+    assert "192.0.2.10" not in repr(pair)
+
+
+def test_pair_of_returns_node_and_peer():
+    result = site_model.build_site(*site())
+    pair, me, peer = site_model.pair_of(result, "hv-west")
+    assert pair["name"] == "pair_mail"
+    assert (me["host"], peer["host"]) == ("hv-west", "hv-east")
+    assert site_model.pair_of(result, "qw1") == (None, None, None)
+
+
+def test_same_site_without_witness_is_two_node_with_fence_delay():
+    pairs, witnesses, hostvars = site()
+    set_pair_var(hostvars, "vmpair_witness", None)
+    hostvars["hv-west"]["vmpair_site"] = "east"
+    set_pair_var(hostvars, "vmpair_fence_race_winner", "hv-west")
+    pair = site_model.build_site(pairs, witnesses, hostvars)["pairs"]["pair_mail"]
+    assert pair["two_node"] is True
+    assert pair["witness"] is None
+    assert pair["fence_race_winner"] == "hv-west"
+    assert pair["fence_delay"] == 10
+
+
+def test_two_sites_need_a_witness():
+    pairs, witnesses, hostvars = site()
+    set_pair_var(hostvars, "vmpair_witness", None)
+    problem = only_problem(pairs, witnesses, hostvars)
+    assert problem.variable == "vmpair_witness"
+    assert "hv-east=east" in problem.message and "hv-west=west" in problem.message
+    assert "vmpair_witnesses" in problem.fix
+
+
+def test_witness_must_be_in_the_witness_group():
+    pairs, _, hostvars = site()
+    problem = only_problem(pairs, [], hostvars)
+    assert (problem.where, problem.variable) == ("pair pair_mail", "vmpair_witness")
+    assert "qw1 is not in the vmpair_witnesses group" in problem.message
+
+
+def test_witness_on_a_pair_site_is_refused():
+    pairs, witnesses, hostvars = site()
+    hostvars["qw1"]["vmpair_site"] = "west"
+    problem = only_problem(pairs, witnesses, hostvars)
+    assert problem.where == "witness qw1"
+    assert "third site" in problem.fix
+
+
+def test_one_cluster_link_is_not_enough():
+    pairs, witnesses, hostvars = site()
+    links = hostvars["hv-east"]["vmpair_links"]
+    links[1]["carries"] = ["replication"]
+    set_pair_var(hostvars, "vmpair_links", links)
+    problem = only_problem(pairs, witnesses, hostvars)
+    assert problem.variable == "vmpair_links"
+    assert "1 link(s) carry cluster traffic" in problem.message
+
+
+def test_a_link_must_carry_replication():
+    pairs, witnesses, hostvars = site()
+    links = hostvars["hv-east"]["vmpair_links"]
+    links[0]["carries"] = ["cluster"]
+    set_pair_var(hostvars, "vmpair_links", links)
+    assert "no link carries replication" in only_problem(pairs, witnesses, hostvars).message
+
+
+@pytest.mark.parametrize(
+    "address, expected",
+    [
+        ("10.10.5.1", "is not inside link0's network 10.10.0.0/24"),
+        ("10.10.0.255", "is the network or broadcast address"),
+        ("10.10.0.2", "is already used by hv-east on link0"),
+        ("10.10.0.1/24", "is not an IP address"),
+    ],
+)
+def test_bad_link_address_names_host_variable_and_fix(address, expected):
+    pairs, witnesses, hostvars = site()
+    links = hostvars["hv-east"]["vmpair_links"]
+    links[0]["hosts"]["hv-east"]["address"] = "10.10.0.2" if expected.startswith("is already") else links[0]["hosts"]["hv-east"]["address"]
+    target = "hv-west" if expected.startswith("is already") else "hv-east"
+    if not expected.startswith("is already"):
+        links[0]["hosts"][target]["address"] = address
+    set_pair_var(hostvars, "vmpair_links", links)
+    problems = problems_of(pairs, witnesses, hostvars)
+    problem = [p for p in problems if expected in p.message]
+    assert problem, [str(p) for p in problems]
+    assert problem[0].where == "pair pair_mail host %s" % target
+    assert problem[0].variable == "vmpair_links[link0].hosts.%s.address" % target
+    assert problem[0].fix
+
+
+def test_overlapping_link_networks_are_one_path():
+    pairs, witnesses, hostvars = site()
+    links = hostvars["hv-east"]["vmpair_links"]
+    links[1]["network"] = "10.10.0.0/16"
+    links[1]["hosts"]["hv-east"]["address"] = "10.10.7.1"
+    links[1]["hosts"]["hv-west"]["address"] = "10.10.7.2"
+    set_pair_var(hostvars, "vmpair_links", links)
+    problem = only_problem(pairs, witnesses, hostvars)
+    assert problem.variable == "vmpair_links[link1].network"
+    assert "overlaps link link0" in problem.message
+
+
+def test_missing_host_on_a_link_and_unknown_host():
+    pairs, witnesses, hostvars = site()
+    links = hostvars["hv-east"]["vmpair_links"]
+    links[1]["hosts"]["hv-north"] = links[1]["hosts"].pop("hv-west")
+    set_pair_var(hostvars, "vmpair_links", links)
+    messages = sorted(str(p) for p in problems_of(pairs, witnesses, hostvars))
+    assert any("vmpair_links[link1].hosts.hv-west: is missing." in m for m in messages)
+    assert any("hv-north is not a host of this pair" in m for m in messages)
+
+
+def test_a_pair_is_exactly_two_hosts():
+    pairs, witnesses, hostvars = site()
+    pairs["pair_mail"].append("hv-north")
+    problem = only_problem(pairs, witnesses, hostvars)
+    assert "has 3 host(s)" in problem.message
+    assert problem.fix == "Put exactly two hosts in the group pair_mail."
+
+
+def test_a_host_without_fencing_is_refused():
+    pairs, witnesses, hostvars = site()
+    fencing = hostvars["hv-east"]["vmpair_fencing"]
+    del fencing["hv-west"]
+    set_pair_var(hostvars, "vmpair_fencing", fencing)
+    problem = only_problem(pairs, witnesses, hostvars)
+    assert problem.variable == "vmpair_fencing.hv-west"
+    assert "fence_ipmilan" in problem.fix
+
+
+def test_fence_agent_name_is_checked():
+    pairs, witnesses, hostvars = site()
+    fencing = hostvars["hv-east"]["vmpair_fencing"]
+    fencing["hv-east"]["agent"] = "ipmi"
+    set_pair_var(hostvars, "vmpair_fencing", fencing)
+    assert only_problem(pairs, witnesses, hostvars).variable == "vmpair_fencing.hv-east.agent"
+
+
+def test_vm_list_is_checked():
+    pairs, witnesses, hostvars = site()
+    vms = hostvars["hv-east"]["vmpair_vms"]
+    vms.append(dict(vms[0]))
+    vms.append({"name": "web", "level": "gold", "preferred_host": "hv-north", "vcpus": 0})
+    set_pair_var(hostvars, "vmpair_vms", vms)
+    variables = sorted(p.variable for p in problems_of(pairs, witnesses, hostvars))
+    assert variables == ["vmpair_vms[mbx-exec]", "vmpair_vms[web].level", "vmpair_vms[web].preferred_host", "vmpair_vms[web].vcpus"]
+
+
+def test_hypervisor_and_volume_group_are_checked():
+    pairs, witnesses, hostvars = site()
+    set_pair_var(hostvars, "vmpair_hypervisor", "vmware")
+    set_pair_var(hostvars, "vmpair_storage_vg", None)
+    variables = sorted(p.variable for p in problems_of(pairs, witnesses, hostvars))
+    assert variables == ["vmpair_hypervisor", "vmpair_storage_vg"]
+
+
+def test_every_problem_is_reported_at_once():
+    pairs, witnesses, hostvars = site()
+    set_pair_var(hostvars, "vmpair_hypervisor", "vmware")
+    set_pair_var(hostvars, "vmpair_corosync_token_ms", 50)
+    hostvars["hv-west"]["vmpair_site"] = None
+    problems = problems_of(pairs, witnesses, hostvars)
+    assert len(problems) == 3
+    text = site_model.format_problems(problems)
+    assert text.startswith("The site inventory has 3 problem(s):")
+    assert "pair pair_mail host hv-west: vmpair_site: is missing." in text
+
+
+def test_a_host_in_two_pairs_and_duplicate_cluster_names():
+    pairs, witnesses, hostvars = site()
+    pairs["pair_web"] = ["hv-west", "hv-south"]
+    hostvars["hv-south"] = dict(hostvars["hv-east"], vmpair_site="south", vmpair_cluster_name="pair_mail")
+    hostvars["hv-west"]["vmpair_cluster_name"] = "pair_mail"
+    messages = [str(p) for p in problems_of(pairs, witnesses, hostvars)]
+    assert any("host hv-west: inventory: is in two pairs (pair_mail and pair_web)." in m for m in messages)
+    assert any("pair_mail is also the cluster name of pair pair_mail" in m or "also the cluster name" in m for m in messages)
+
+
+def test_no_pairs_at_all():
+    problem = only_problem({}, [], {})
+    assert problem.variable == "vmpair_pairs"

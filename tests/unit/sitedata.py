@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A valid site in the site model, as plain data, for the unit tests to start from and break."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+PAIR_VARS = {
+    "vmpair_hypervisor": "kvm",
+    "vmpair_witness": "qw1",
+    "vmpair_storage_vg": "vg_vms",
+    "vmpair_links": [
+        {
+            "name": "link0",
+            "network": "10.10.0.0/24",
+            "carries": ["cluster", "replication"],
+            "rtt_ms": 0.4,
+            "hosts": {
+                "hv-east": {"interface": "enp65s0f0", "address": "10.10.0.1"},
+                "hv-west": {"interface": "enp65s0f0", "address": "10.10.0.2"},
+            },
+        },
+        {
+            "name": "link1",
+            "network": "10.10.1.0/24",
+            "carries": ["cluster"],
+            "hosts": {
+                "hv-east": {"interface": "eno1", "address": "10.10.1.1"},
+                "hv-west": {"interface": "eno1", "address": "10.10.1.2"},
+            },
+        },
+    ],
+    "vmpair_fencing": {
+        "hv-east": {"agent": "fence_ipmilan", "options": {"ip": "192.0.2.10", "username": "admin", "password": ""}},
+        "hv-west": {"agent": "fence_ipmilan", "options": {"ip": "192.0.2.11", "username": "admin", "password": ""}},
+    },
+    "vmpair_vms": [
+        {"name": "mbx-exec", "level": "ha", "vcpus": 4, "memory_mib": 16384, "disks": [{"name": "vda", "size_gib": 200}], "preferred_host": "hv-east"}
+    ],
+}
+
+
+def site():
+    """Return (pairs, witnesses, hostvars) for a valid one-pair site with a witness."""
+    hostvars = {
+        "hv-east": dict(copy.deepcopy(PAIR_VARS), vmpair_site="east", vmpair_host_capacity={"vcpus": 32, "memory_mib": 262144}),
+        "hv-west": dict(copy.deepcopy(PAIR_VARS), vmpair_site="west", vmpair_host_capacity={"vcpus": 32, "memory_mib": 262144}),
+        "qw1": {"vmpair_site": "hq", "vmpair_witness_address": "192.0.2.30"},
+    }
+    return {"pair_mail": ["hv-east", "hv-west"]}, ["qw1"], hostvars
+
+
+def set_pair_var(hostvars, name, value):
+    """Set a pair (group) variable on both hosts, as group vars would."""
+    for host in ("hv-east", "hv-west"):
+        if value is None:
+            hostvars[host].pop(name, None)
+        else:
+            hostvars[host][name] = copy.deepcopy(value)
