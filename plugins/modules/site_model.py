@@ -39,7 +39,7 @@ attributes:
     support: full
     description: Runs on the controller as an action plugin.
 author:
-  - duplex.vmpair contributors
+  - duplex.vmpair contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

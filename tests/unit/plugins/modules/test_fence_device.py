@@ -1,0 +1,145 @@
+# Copyright (c) duplex.vmpair contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""duplex.vmpair.fence_device: main() against an offline CIB with the real pcs and fence agents."""
+
+import json
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+import yaml
+
+from ansible_collections.duplex.vmpair.plugins.modules import fence_device
+
+SECRET = "Vault-only-9f3k"
+MASK = "********"
+
+
+def east(cib_file, **overrides):
+    args = {
+        "cib_file": cib_file,
+        "name": "fence_hv-east",
+        "agent": "fence_ipmilan",
+        "host": "hv-east",
+        "delay": 10,
+        "options": {"ip": "192.0.2.10", "username": "admin", "password": SECRET, "lanplus": 1},
+    }
+    args.update(overrides)
+    return args
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def test_create_idempotent_and_secret_free(run_module, empty_cib):
+    rc, result = run_module(fence_device.main, east(empty_cib), diff=True)
+    assert rc == 0, result
+    assert result["changed"] is True
+    assert result["commands"] == [
+        [
+            "pcs",
+            "-f",
+            empty_cib,
+            "stonith",
+            "create",
+            "fence_hv-east",
+            "fence_ipmilan",
+            "ip=192.0.2.10",
+            "lanplus=1",
+            f"password={MASK}",
+            "pcmk_delay_base=10s",
+            "pcmk_host_list=hv-east",
+            "username=admin",
+        ],
+        ["pcs", "-f", empty_cib, "constraint", "location", "fence_hv-east", "avoids", "hv-east"],
+    ]
+    # Only the secret is masked: "1" (lanplus) and the address are not blanked all over the output.
+    assert "  ip=192.0.2.10\n" in result["diff"]["after"]
+    assert "  pcmk_delay_base=10s\n" in result["diff"]["after"]
+    assert f"  password={MASK}\n" in result["diff"]["after"]
+    assert SECRET not in json.dumps(result)
+    assert result["invocation"]["module_args"]["options"]["password"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+    root = ET.parse(empty_cib).getroot()
+    prim = root.find("./configuration/resources/primitive[@id='fence_hv-east']")
+    attrs = {nv.get("name"): nv.get("value") for nv in prim.iter("nvpair")}
+    assert attrs["password"] == SECRET and attrs["pcmk_host_list"] == "hv-east"
+    assert [(c.get("rsc"), c.get("node"), c.get("score")) for c in root.iter("rsc_location")] == [
+        ("fence_hv-east", "hv-east", "-INFINITY")
+    ]
+    verify = subprocess.run(["crm_verify", "-x", empty_cib], capture_output=True, text=True, check=False)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+    rc, again = run_module(fence_device.main, east(empty_cib))
+    assert rc == 0
+    assert again["changed"] is False
+    assert again["commands"] == []
+
+
+def test_check_mode_leaves_cib(run_module, empty_cib):
+    before = read(empty_cib)
+    rc, result = run_module(fence_device.main, east(empty_cib), check_mode=True, diff=True)
+    assert rc == 0
+    assert result["changed"] is True
+    assert result["diff"]["before"] == ""
+    assert "stonith fence_hv-east (agent fence_ipmilan)" in result["diff"]["after"]
+    assert "avoids hv-east" in result["diff"]["after"]
+    assert SECRET not in json.dumps(result)
+    assert read(empty_cib) == before
+
+
+def test_missing_agent_names_agent_and_package(run_module, empty_cib):
+    rc, result = run_module(fence_device.main, east(empty_cib, agent="fence_vmpair_nonexistent"))
+    assert rc == 1
+    assert "fence_vmpair_nonexistent" in result["msg"]
+    assert "fence-agents" in result["msg"]
+    assert SECRET not in json.dumps(result)
+
+
+def test_pcs_error_never_shows_secret(run_module, empty_cib):
+    options = {"ip": "192.0.2.10", "password": SECRET, "bogus_option": "1"}
+    rc, result = run_module(fence_device.main, east(empty_cib, options=options))
+    assert rc == 1
+    assert "invalid stonith option 'bogus_option'" in result["stderr"]
+    assert f"password={MASK}" in result["cmd"]
+    assert SECRET not in json.dumps(result)
+
+
+def test_agent_required_when_present(run_module, empty_cib):
+    rc, result = run_module(fence_device.main, {"cib_file": empty_cib, "name": "f1"})
+    assert rc == 1
+    assert "agent" in result["msg"]
+
+
+def test_absent_when_missing_is_unchanged(run_module, empty_cib):
+    rc, result = run_module(fence_device.main, {"cib_file": empty_cib, "name": "f1", "state": "absent"})
+    assert rc == 0
+    assert result["changed"] is False and result["commands"] == []
+
+
+def test_documentation_matches_argument_spec(monkeypatch):
+    captured = {}
+
+    class Capture(Exception):
+        pass
+
+    def fake_module(**kwargs):
+        captured.update(kwargs)
+        raise Capture()
+
+    monkeypatch.setattr(fence_device, "AnsibleModule", fake_module)
+    with pytest.raises(Capture):
+        fence_device.main()
+    doc = yaml.safe_load(fence_device.DOCUMENTATION)
+    documented = set(doc["options"]) | {"cib_file"}  # cib_file comes from the doc fragment
+    assert documented == set(captured["argument_spec"])
+    for name, spec in captured["argument_spec"].items():
+        if name in doc["options"]:
+            assert doc["options"][name].get("type") == spec.get("type"), name
+            assert doc["options"][name].get("default") == spec.get("default"), name
+    assert captured["argument_spec"]["options"]["no_log"] is True
+    yaml.safe_load(fence_device.EXAMPLES)
+    yaml.safe_load(fence_device.RETURN)
