@@ -55,7 +55,10 @@ class ActionModule(ActionBase):
             )
             return result
         if require == "witness" and host not in site["witnesses"]:
-            result.update(failed=True, msg="%s is not in the %s group: this runs on witness hosts." % (host, site_model.WITNESSES_GROUP))
+            result.update(
+                failed=True,
+                msg="%s is not in the %s group: this runs on witness hosts." % (host, site_model.WITNESSES_GROUP),
+            )
             return result
         result.update(
             changed=False,
@@ -73,12 +76,12 @@ class ActionModule(ActionBase):
         inventory = getattr(hostvars, "_inventory", None)
         top = inventory.groups.get(site_model.PAIRS_GROUP) if inventory is not None else None
         if top is not None:
-            return dict((g.name, [h.name for h in g.get_hosts()]) for g in top.child_groups)
+            return {g.name: [h.name for h in g.get_hosts()] for g in top.child_groups}
         # Without the inventory object (should not happen on ansible-core >= 2.16): any group whose
         # hosts all belong to vmpair_pairs and that is not one of ours is taken as a pair.
         members = set(groups.get(site_model.PAIRS_GROUP, []))
         skip = {"all", "ungrouped", site_model.PAIRS_GROUP, site_model.WITNESSES_GROUP}
-        return dict((g, list(h)) for g, h in groups.items() if g not in skip and h and set(h) <= members)
+        return {g: list(h) for g, h in groups.items() if g not in skip and h and set(h) <= members}
 
     def _host_data(self, hostvars, name):
         try:
@@ -94,14 +97,21 @@ class ActionModule(ActionBase):
                 try:
                     out[var] = host_vars[var]
                 except AnsibleError as exc:
-                    raise AnsibleError("host %s: variable %s cannot be resolved: %s" % (name, var, to_text(exc)))
+                    raise AnsibleError(
+                        "host %s: variable %s cannot be resolved: %s" % (name, var, to_text(exc))
+                    ) from exc
         fencing = raw.get("vmpair_fencing")
         if isinstance(fencing, dict):
             # Keep the agent and the shape; option values (passwords, often vaulted) are never read here.
-            out["vmpair_fencing"] = dict(
-                (h, {"agent": self._templar.template(e.get("agent")), "options": dict.fromkeys(e.get("options") or {}, "")} if isinstance(e, dict) else e)
+            out["vmpair_fencing"] = {
+                h: {
+                    "agent": self._templar.template(e.get("agent")),
+                    "options": dict.fromkeys(e.get("options") or {}, ""),
+                }
+                if isinstance(e, dict)
+                else e
                 for h, e in fencing.items()
-            )
+            }
         elif fencing is not None:
             out["vmpair_fencing"] = fencing
         return out

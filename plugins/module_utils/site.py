@@ -113,7 +113,8 @@ def _check_links(chk, pair, hosts, links):
             where,
             "vmpair_links",
             "is missing or not a list of links.",
-            "Describe at least two links between %s in the pair's group vars (see docs/site_model.md)." % " and ".join(hosts),
+            "Describe at least two links between %s in the pair's group vars (see docs/site_model.md)."
+            % " and ".join(hosts),
         )
         return []
     out = []
@@ -127,62 +128,125 @@ def _check_links(chk, pair, hosts, links):
             continue
         name = link.get("name")
         if not isinstance(name, str) or not _NAME_RE.match(name):
-            chk.add(where, var + ".name", "%r is not a valid link name." % (name,), "Use letters, digits, '_', '-' or '.', at most 32 characters.")
+            chk.add(
+                where,
+                var + ".name",
+                "%r is not a valid link name." % (name,),
+                "Use letters, digits, '_', '-' or '.', at most 32 characters.",
+            )
             name = "link%d" % index
         elif name in seen_names:
-            chk.add(where, var + ".name", "link name %s is used twice." % name, "Give each link of the pair its own name.")
+            chk.add(
+                where, var + ".name", "link name %s is used twice." % name, "Give each link of the pair its own name."
+            )
         seen_names.add(name)
         var = "vmpair_links[%s]" % name
         network = None
         try:
             network = ipaddress.ip_network(str(link.get("network")), strict=True)
         except ValueError as exc:
-            chk.add(where, var + ".network", "%r is not a network in CIDR form (%s)." % (link.get("network"), exc), "Write it like 10.10.0.0/24.")
+            chk.add(
+                where,
+                var + ".network",
+                "%r is not a network in CIDR form (%s)." % (link.get("network"), exc),
+                "Write it like 10.10.0.0/24.",
+            )
         if network is not None:
             for other_name, other in seen_networks:
                 if network.version == other.version and network.overlaps(other):
                     chk.add(
                         where,
                         var + ".network",
-                        "%s overlaps link %s (%s): two links on one network are one path, not two." % (network, other_name, other),
+                        "%s overlaps link %s (%s): two links on one network are one path, not two."
+                        % (network, other_name, other),
                         "Put each link on its own network.",
                     )
             seen_networks.append((name, network))
         carries = link.get("carries")
         if not isinstance(carries, list) or not carries or any(c not in CARRIES for c in carries):
-            chk.add(where, var + ".carries", "%r must be a non-empty list of %s." % (carries, ", ".join(CARRIES)), "Say what the link carries, e.g. carries: [cluster, replication].")
+            chk.add(
+                where,
+                var + ".carries",
+                "%r must be a non-empty list of %s." % (carries, ", ".join(CARRIES)),
+                "Say what the link carries, e.g. carries: [cluster, replication].",
+            )
             carries = [c for c in carries if c in CARRIES] if isinstance(carries, list) else []
         rtt = link.get("rtt_ms")
         if rtt is not None and (isinstance(rtt, bool) or not isinstance(rtt, (int, float)) or rtt < 0):
-            chk.add(where, var + ".rtt_ms", "%r is not a round trip time in milliseconds." % (rtt,), "Give a number such as 0.4, or leave it out.")
+            chk.add(
+                where,
+                var + ".rtt_ms",
+                "%r is not a round trip time in milliseconds." % (rtt,),
+                "Give a number such as 0.4, or leave it out.",
+            )
         link_hosts = link.get("hosts")
         addresses = {}
         if not isinstance(link_hosts, dict):
-            chk.add(where, var + ".hosts", "is missing.", "Give the interface and address of %s on this link." % " and ".join(hosts))
+            chk.add(
+                where,
+                var + ".hosts",
+                "is missing.",
+                "Give the interface and address of %s on this link." % " and ".join(hosts),
+            )
             link_hosts = {}
         for extra in sorted(set(link_hosts) - set(hosts)):
-            chk.add(where, var + ".hosts." + str(extra), "%s is not a host of this pair (%s)." % (extra, ", ".join(hosts)), "Use the pair's inventory host names.")
+            chk.add(
+                where,
+                var + ".hosts." + str(extra),
+                "%s is not a host of this pair (%s)." % (extra, ", ".join(hosts)),
+                "Use the pair's inventory host names.",
+            )
         for host in hosts:
             hvar = "%s.hosts.%s" % (var, host)
             entry = link_hosts.get(host)
             if not isinstance(entry, dict):
-                chk.add("%s host %s" % (where, host), hvar, "is missing.", "Give {interface: ..., address: ...} for %s on %s." % (host, name))
+                chk.add(
+                    "%s host %s" % (where, host),
+                    hvar,
+                    "is missing.",
+                    "Give {interface: ..., address: ...} for %s on %s." % (host, name),
+                )
                 continue
             iface = entry.get("interface")
             if not isinstance(iface, str) or not _IFACE_RE.match(iface):
-                chk.add("%s host %s" % (where, host), hvar + ".interface", "%r is not an interface name." % (iface,), "Give the Linux interface name, e.g. enp65s0f0 or bond0.")
+                chk.add(
+                    "%s host %s" % (where, host),
+                    hvar + ".interface",
+                    "%r is not an interface name." % (iface,),
+                    "Give the Linux interface name, e.g. enp65s0f0 or bond0.",
+                )
             address = None
             try:
                 address = ipaddress.ip_address(str(entry.get("address")))
             except ValueError:
-                chk.add("%s host %s" % (where, host), hvar + ".address", "%r is not an IP address." % (entry.get("address"),), "Give the host's address on %s, without a prefix length." % name)
+                chk.add(
+                    "%s host %s" % (where, host),
+                    hvar + ".address",
+                    "%r is not an IP address." % (entry.get("address"),),
+                    "Give the host's address on %s, without a prefix length." % name,
+                )
             if address is not None and network is not None:
                 if address not in network:
-                    chk.add("%s host %s" % (where, host), hvar + ".address", "%s is not inside %s's network %s." % (address, name, network), "Use an address from %s or correct the network." % network)
+                    chk.add(
+                        "%s host %s" % (where, host),
+                        hvar + ".address",
+                        "%s is not inside %s's network %s." % (address, name, network),
+                        "Use an address from %s or correct the network." % network,
+                    )
                 elif network.num_addresses > 2 and address in (network.network_address, network.broadcast_address):
-                    chk.add("%s host %s" % (where, host), hvar + ".address", "%s is the network or broadcast address of %s." % (address, network), "Use a host address.")
+                    chk.add(
+                        "%s host %s" % (where, host),
+                        hvar + ".address",
+                        "%s is the network or broadcast address of %s." % (address, network),
+                        "Use a host address.",
+                    )
                 if address in seen_addresses:
-                    chk.add("%s host %s" % (where, host), hvar + ".address", "%s is already used by %s." % (address, seen_addresses[address]), "Give every host its own address on each link.")
+                    chk.add(
+                        "%s host %s" % (where, host),
+                        hvar + ".address",
+                        "%s is already used by %s." % (address, seen_addresses[address]),
+                        "Give every host its own address on each link.",
+                    )
                 seen_addresses[address] = "%s on %s" % (host, name)
             addresses[host] = {
                 "interface": iface,
@@ -203,13 +267,24 @@ def _check_links(chk, pair, hosts, links):
         chk.add(
             where,
             "vmpair_links",
-            "%d link(s) carry cluster traffic; a pair needs at least two so that one cut cable does not split it." % len(cluster),
+            "%d link(s) carry cluster traffic; a pair needs at least two so that one cut cable does not split it."
+            % len(cluster),
             "Add 'cluster' to the carries of a second link.",
         )
     if len(cluster) > KNET_MAX_LINKS:
-        chk.add(where, "vmpair_links", "%d links carry cluster traffic; corosync knet supports %d." % (len(cluster), KNET_MAX_LINKS), "Carry cluster traffic on fewer links.")
+        chk.add(
+            where,
+            "vmpair_links",
+            "%d links carry cluster traffic; corosync knet supports %d." % (len(cluster), KNET_MAX_LINKS),
+            "Carry cluster traffic on fewer links.",
+        )
     if not any("replication" in link["carries"] for link in out):
-        chk.add(where, "vmpair_links", "no link carries replication.", "Add 'replication' to the carries of the link DRBD should use.")
+        chk.add(
+            where,
+            "vmpair_links",
+            "no link carries replication.",
+            "Add 'replication' to the carries of the link DRBD should use.",
+        )
     for number, link in enumerate(cluster):
         link["linknumber"] = number
     return out
@@ -218,23 +293,48 @@ def _check_links(chk, pair, hosts, links):
 def _check_fencing(chk, pair, hosts, fencing):
     where = "pair %s" % pair
     if not isinstance(fencing, dict):
-        chk.add(where, "vmpair_fencing", "is missing.", "Give each host of the pair a fence device: {HOST: {agent: fence_ipmilan, options: {...}}}.")
+        chk.add(
+            where,
+            "vmpair_fencing",
+            "is missing.",
+            "Give each host of the pair a fence device: {HOST: {agent: fence_ipmilan, options: {...}}}.",
+        )
         return {}
     out = {}
     for extra in sorted(set(fencing) - set(hosts)):
-        chk.add(where, "vmpair_fencing." + str(extra), "%s is not a host of this pair." % extra, "Key vmpair_fencing by the pair's host names: %s." % ", ".join(hosts))
+        chk.add(
+            where,
+            "vmpair_fencing." + str(extra),
+            "%s is not a host of this pair." % extra,
+            "Key vmpair_fencing by the pair's host names: %s." % ", ".join(hosts),
+        )
     for host in hosts:
         entry = fencing.get(host)
         var = "vmpair_fencing.%s" % host
         if not isinstance(entry, dict):
-            chk.add("%s host %s" % (where, host), var, "no fence device for %s: without fencing a split cannot be resolved safely." % host, "Add {agent: fence_ipmilan, options: {...}} (or fence_redfish, fence_sbd) for %s." % host)
+            chk.add(
+                "%s host %s" % (where, host),
+                var,
+                "no fence device for %s: without fencing a split cannot be resolved safely." % host,
+                "Add {agent: fence_ipmilan, options: {...}} (or fence_redfish, fence_sbd) for %s." % host,
+            )
             continue
         agent = entry.get("agent")
         if not isinstance(agent, str) or not re.match(r"^fence_[A-Za-z0-9_]+$", agent):
-            chk.add("%s host %s" % (where, host), var + ".agent", "%r is not a fence agent name." % (agent,), "Name an agent such as fence_ipmilan, fence_redfish or fence_sbd.")
+            chk.add(
+                "%s host %s" % (where, host),
+                var + ".agent",
+                "%r is not a fence agent name." % (agent,),
+                "Name an agent such as fence_ipmilan, fence_redfish or fence_sbd.",
+            )
         options = entry.get("options", {})
         if not isinstance(options, dict):
-            chk.add("%s host %s" % (where, host), var + ".options", "is not a mapping.", "Give the agent's options as key: value pairs.")
+            chk.add(
+                "%s host %s" % (where, host),
+                var + ".options",
+                "is not a mapping.",
+                "Give the agent's options as key: value pairs.",
+            )
         out[host] = {"agent": agent}
     return out
 
@@ -257,13 +357,28 @@ def _check_vms(chk, pair, hosts, vms):
             chk.add(where, var, "VM %s is listed twice." % vm["name"], "List each VM once.")
         names.add(vm["name"])
         if vm.get("level", "ha") not in LEVELS:
-            chk.add(where, var + ".level", "%r is not a protection level." % (vm.get("level"),), "Use one of %s." % ", ".join(LEVELS))
+            chk.add(
+                where,
+                var + ".level",
+                "%r is not a protection level." % (vm.get("level"),),
+                "Use one of %s." % ", ".join(LEVELS),
+            )
         preferred = vm.get("preferred_host")
         if preferred is not None and preferred not in hosts:
-            chk.add(where, var + ".preferred_host", "%s is not a host of this pair." % preferred, "Use %s." % " or ".join(hosts))
+            chk.add(
+                where,
+                var + ".preferred_host",
+                "%s is not a host of this pair." % preferred,
+                "Use %s." % " or ".join(hosts),
+            )
         for key in ("vcpus", "memory_mib"):
             if key in vm and (not _is_int(vm[key]) or vm[key] <= 0):
-                chk.add(where, "%s.%s" % (var, key), "%r is not a positive whole number." % (vm[key],), "Give a number such as 4.")
+                chk.add(
+                    where,
+                    "%s.%s" % (var, key),
+                    "%r is not a positive whole number." % (vm[key],),
+                    "Give a number such as 4.",
+                )
     return sorted(names)
 
 
@@ -280,7 +395,13 @@ def _witness(chk, pair, hosts, hostvars, witnesses, sites, name):
             )
         return None
     if name not in witnesses:
-        chk.add(where, "vmpair_witness", "%s is not in the %s group." % (name, WITNESSES_GROUP), "Add %s to %s or name a host that is there (%s)." % (name, WITNESSES_GROUP, ", ".join(sorted(witnesses)) or "none yet"))
+        chk.add(
+            where,
+            "vmpair_witness",
+            "%s is not in the %s group." % (name, WITNESSES_GROUP),
+            "Add %s to %s or name a host that is there (%s)."
+            % (name, WITNESSES_GROUP, ", ".join(sorted(witnesses)) or "none yet"),
+        )
         return None
     wvars = hostvars.get(name, {})
     wsite = wvars.get("vmpair_site")
@@ -288,12 +409,18 @@ def _witness(chk, pair, hosts, hostvars, witnesses, sites, name):
         chk.add(
             "witness %s" % name,
             "vmpair_site",
-            "the witness is on site %s, like a host of pair %s: losing that site loses two votes of three." % (wsite, pair),
+            "the witness is on site %s, like a host of pair %s: losing that site loses two votes of three."
+            % (wsite, pair),
             "Run the witness on a third site.",
         )
     port = wvars.get("vmpair_witness_port", DEFAULTS["vmpair_witness_port"])
     if not _is_int(port) or not 0 < port < 65536:
-        chk.add("witness %s" % name, "vmpair_witness_port", "%r is not a TCP port." % (port,), "Use a port number, 5403 by default.")
+        chk.add(
+            "witness %s" % name,
+            "vmpair_witness_port",
+            "%r is not a TCP port." % (port,),
+            "Use a port number, 5403 by default.",
+        )
     return {
         "host": name,
         "address": str(wvars.get("vmpair_witness_address") or wvars.get("ansible_host") or name),
@@ -307,7 +434,12 @@ def build_pair(chk, pair, hosts, hostvars, witnesses):
     """Validate one pair and return its derived description."""
     where = "pair %s" % pair
     if len(hosts) != 2:
-        chk.add(where, "hosts", "has %d host(s) (%s); a pair is exactly two hosts." % (len(hosts), ", ".join(hosts) or "none"), "Put exactly two hosts in the group %s." % pair)
+        chk.add(
+            where,
+            "hosts",
+            "has %d host(s) (%s); a pair is exactly two hosts." % (len(hosts), ", ".join(hosts) or "none"),
+            "Put exactly two hosts in the group %s." % pair,
+        )
         return None
 
     hypervisor = _pair_value(hostvars, hosts, "vmpair_hypervisor")
@@ -316,11 +448,21 @@ def build_pair(chk, pair, hosts, hostvars, witnesses):
 
     storage_vg = _pair_value(hostvars, hosts, "vmpair_storage_vg")
     if not isinstance(storage_vg, str) or not re.match(r"^[A-Za-z0-9+_.-]+$", storage_vg or ""):
-        chk.add(where, "vmpair_storage_vg", "%r is not an LVM volume group name." % (storage_vg,), "Name the volume group that holds VM disks, e.g. vg_vms.")
+        chk.add(
+            where,
+            "vmpair_storage_vg",
+            "%r is not an LVM volume group name." % (storage_vg,),
+            "Name the volume group that holds VM disks, e.g. vg_vms.",
+        )
 
     cluster_name = _pair_value(hostvars, hosts, "vmpair_cluster_name") or pair
     if not isinstance(cluster_name, str) or not _NAME_RE.match(cluster_name):
-        chk.add(where, "vmpair_cluster_name", "%r is not a valid cluster name." % (cluster_name,), "Use at most 32 letters, digits, '_', '-' or '.' (set vmpair_cluster_name if the group name is not).")
+        chk.add(
+            where,
+            "vmpair_cluster_name",
+            "%r is not a valid cluster name." % (cluster_name,),
+            "Use at most 32 letters, digits, '_', '-' or '.' (set vmpair_cluster_name if the group name is not).",
+        )
 
     sites = {}
     nodes = []
@@ -329,20 +471,40 @@ def build_pair(chk, pair, hosts, hostvars, witnesses):
         hv = hostvars.get(host, {})
         site = hv.get("vmpair_site")
         if not isinstance(site, str) or not site:
-            chk.add("%s host %s" % (where, host), "vmpair_site", "is missing.", "Say which site (building, room) %s stands in." % host)
+            chk.add(
+                "%s host %s" % (where, host),
+                "vmpair_site",
+                "is missing.",
+                "Say which site (building, room) %s stands in." % host,
+            )
         sites[host] = site
         node_name = hv.get("vmpair_node_name") or host
         if node_name in node_names:
-            chk.add("%s host %s" % (where, host), "vmpair_node_name", "%s is used by both hosts." % node_name, "Give each host its own node name.")
+            chk.add(
+                "%s host %s" % (where, host),
+                "vmpair_node_name",
+                "%s is used by both hosts." % node_name,
+                "Give each host its own node name.",
+            )
         node_names.add(node_name)
         capacity = hv.get("vmpair_host_capacity")
         if capacity is not None:
             if not isinstance(capacity, dict):
-                chk.add("%s host %s" % (where, host), "vmpair_host_capacity", "is not a mapping.", "Write {vcpus: 32, memory_mib: 262144}.")
+                chk.add(
+                    "%s host %s" % (where, host),
+                    "vmpair_host_capacity",
+                    "is not a mapping.",
+                    "Write {vcpus: 32, memory_mib: 262144}.",
+                )
             else:
                 for key in sorted(capacity):
                     if key not in ("vcpus", "memory_mib") or not _is_int(capacity[key]) or capacity[key] <= 0:
-                        chk.add("%s host %s" % (where, host), "vmpair_host_capacity.%s" % key, "%r is not a positive count of vcpus or memory_mib." % (capacity[key],), "Use keys vcpus and memory_mib with whole numbers.")
+                        chk.add(
+                            "%s host %s" % (where, host),
+                            "vmpair_host_capacity.%s" % key,
+                            "%r is not a positive count of vcpus or memory_mib." % (capacity[key],),
+                            "Use keys vcpus and memory_mib with whole numbers.",
+                        )
         nodes.append({"host": host, "name": node_name, "nodeid": nodeid, "site": site, "capacity": capacity})
 
     links = _check_links(chk, pair, hosts, _pair_value(hostvars, hosts, "vmpair_links"))
@@ -352,16 +514,28 @@ def build_pair(chk, pair, hosts, hostvars, witnesses):
 
     token = _pair_value(hostvars, hosts, "vmpair_corosync_token_ms")
     if not _is_int(token) or not 1000 <= token <= 60000:
-        chk.add(where, "vmpair_corosync_token_ms", "%r is outside 1000-60000 ms." % (token,), "Keep the default 3000 unless the links' round trip needs more.")
+        chk.add(
+            where,
+            "vmpair_corosync_token_ms",
+            "%r is outside 1000-60000 ms." % (token,),
+            "Keep the default 3000 unless the links' round trip needs more.",
+        )
     delay = _pair_value(hostvars, hosts, "vmpair_fence_delay")
     if not _is_int(delay) or delay < 0:
         chk.add(where, "vmpair_fence_delay", "%r is not a whole number of seconds." % (delay,), "Use e.g. 10.")
     algorithm = _pair_value(hostvars, hosts, "vmpair_witness_algorithm")
     if algorithm not in WITNESS_ALGORITHMS:
-        chk.add(where, "vmpair_witness_algorithm", "%r is not a qdevice algorithm." % (algorithm,), "Use ffsplit (recommended for two nodes) or lms.")
+        chk.add(
+            where,
+            "vmpair_witness_algorithm",
+            "%r is not a qdevice algorithm." % (algorithm,),
+            "Use ffsplit (recommended for two nodes) or lms.",
+        )
     winner = _pair_value(hostvars, hosts, "vmpair_fence_race_winner") or hosts[0]
     if winner not in hosts:
-        chk.add(where, "vmpair_fence_race_winner", "%s is not a host of this pair." % winner, "Use %s." % " or ".join(hosts))
+        chk.add(
+            where, "vmpair_fence_race_winner", "%s is not a host of this pair." % winner, "Use %s." % " or ".join(hosts)
+        )
 
     two_node = witness is None
     return {
@@ -395,17 +569,29 @@ def build_site(pairs, witnesses, hostvars):
     """
     chk = _Checker()
     if not pairs:
-        chk.add("inventory", PAIRS_GROUP, "has no pair groups.", "Add a child group with two hosts under %s." % PAIRS_GROUP)
+        chk.add(
+            "inventory", PAIRS_GROUP, "has no pair groups.", "Add a child group with two hosts under %s." % PAIRS_GROUP
+        )
     seen = {}
     out = {}
     for pair in sorted(pairs):
         hosts = list(pairs[pair])
         for host in hosts:
             if host in seen:
-                chk.add("host %s" % host, "inventory", "is in two pairs (%s and %s)." % (seen[host], pair), "A host belongs to one pair only.")
+                chk.add(
+                    "host %s" % host,
+                    "inventory",
+                    "is in two pairs (%s and %s)." % (seen[host], pair),
+                    "A host belongs to one pair only.",
+                )
             seen[host] = pair
             if host in witnesses:
-                chk.add("host %s" % host, "inventory", "is both a pair host and a witness.", "Run the witness on a third host.")
+                chk.add(
+                    "host %s" % host,
+                    "inventory",
+                    "is both a pair host and a witness.",
+                    "Run the witness on a third host.",
+                )
         result = build_pair(chk, pair, hosts, hostvars, witnesses)
         if result is not None:
             out[pair] = result
@@ -413,12 +599,22 @@ def build_site(pairs, witnesses, hostvars):
     for pair in sorted(out):
         name = out[pair]["cluster_name"]
         if name in cluster_names:
-            chk.add("pair %s" % pair, "vmpair_cluster_name", "%s is also the cluster name of pair %s; the witness tells clusters apart by name." % (name, cluster_names[name]), "Give every pair its own vmpair_cluster_name.")
+            chk.add(
+                "pair %s" % pair,
+                "vmpair_cluster_name",
+                "%s is also the cluster name of pair %s; the witness tells clusters apart by name."
+                % (name, cluster_names[name]),
+                "Give every pair its own vmpair_cluster_name.",
+            )
         cluster_names[name] = pair
     witness_info = {}
     for host in witnesses:
         used_by = sorted(out[p]["cluster_name"] for p in out if out[p]["witness"] and out[p]["witness"]["host"] == host)
-        witness_info[host] = {"host": host, "clusters": used_by, "port": hostvars.get(host, {}).get("vmpair_witness_port", DEFAULTS["vmpair_witness_port"])}
+        witness_info[host] = {
+            "host": host,
+            "clusters": used_by,
+            "port": hostvars.get(host, {}).get("vmpair_witness_port", DEFAULTS["vmpair_witness_port"]),
+        }
     if chk.problems:
         raise SiteError(chk.problems)
     return {"pairs": out, "witnesses": witness_info}

@@ -59,20 +59,67 @@ pair:
   returned: success
   type: dict
   contains:
-    name: {description: Pair group name., type: str}
-    cluster_name: {description: Corosync cluster name (vmpair_cluster_name or the group name)., type: str}
-    hypervisor: {description: kvm or xen., type: str}
-    storage_vg: {description: LVM volume group for VM disks., type: str}
-    hosts: {description: The two hosts in inventory order (node ids 1 and 2)., type: list, elements: str}
-    nodes: {description: Per host name, node name, nodeid, site, capacity., type: list, elements: dict}
-    links: {description: Every link with its hosts' interfaces, addresses and prefix., type: list, elements: dict}
-    cluster_links: {description: The links that carry corosync, with their knet linknumber., type: list, elements: dict}
-    replication_links: {description: The links that carry DRBD., type: list, elements: dict}
-    witness: {description: Witness host, address, port, algorithm and tie_breaker, or null., type: dict}
-    two_node: {description: True when the pair has no witness (corosync two_node mode)., type: bool}
-    fence_race_winner: {description: In two_node mode the host whose fence device is delayed., type: str}
-    fence_delay: {description: Seconds of that delay., type: int}
-    token_ms: {description: Corosync token timeout., type: int}
+    name:
+      description: Pair group name.
+      type: str
+      returned: always
+    cluster_name:
+      description: Corosync cluster name (vmpair_cluster_name or the group name).
+      type: str
+      returned: always
+    hypervisor:
+      description: V(kvm) or V(xen).
+      type: str
+      returned: always
+    storage_vg:
+      description: LVM volume group for VM disks.
+      type: str
+      returned: always
+    hosts:
+      description: The two hosts in inventory order (node ids 1 and 2).
+      type: list
+      elements: str
+      returned: always
+    nodes:
+      description: Per host its inventory name, node name, node id, site and capacity.
+      type: list
+      elements: dict
+      returned: always
+    links:
+      description: Every link with its hosts' interfaces, addresses and prefix length.
+      type: list
+      elements: dict
+      returned: always
+    cluster_links:
+      description: The links that carry corosync, with their knet link number.
+      type: list
+      elements: dict
+      returned: always
+    replication_links:
+      description: The links that carry DRBD.
+      type: list
+      elements: dict
+      returned: always
+    witness:
+      description: Witness host, address, port, algorithm and tie breaker; null without a witness.
+      type: dict
+      returned: always
+    two_node:
+      description: True when the pair has no witness (corosync two_node mode).
+      type: bool
+      returned: always
+    fence_race_winner:
+      description: In two_node mode, the host whose fence device is delayed.
+      type: str
+      returned: always
+    fence_delay:
+      description: Seconds of that delay.
+      type: int
+      returned: always
+    token_ms:
+      description: Corosync token timeout in milliseconds.
+      type: int
+      returned: always
   sample: {name: pair_mail, cluster_name: pair_mail, hosts: [hv-east, hv-west], two_node: false}
 node:
   description: This host's entry of RV(pair.nodes).

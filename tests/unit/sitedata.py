@@ -38,7 +38,14 @@ PAIR_VARS = {
         "hv-west": {"agent": "fence_ipmilan", "options": {"ip": "192.0.2.11", "username": "admin", "password": ""}},
     },
     "vmpair_vms": [
-        {"name": "mbx-exec", "level": "ha", "vcpus": 4, "memory_mib": 16384, "disks": [{"name": "vda", "size_gib": 200}], "preferred_host": "hv-east"}
+        {
+            "name": "mbx-exec",
+            "level": "ha",
+            "vcpus": 4,
+            "memory_mib": 16384,
+            "disks": [{"name": "vda", "size_gib": 200}],
+            "preferred_host": "hv-east",
+        }
     ],
 }
 
@@ -46,8 +53,12 @@ PAIR_VARS = {
 def site():
     """Return (pairs, witnesses, hostvars) for a valid one-pair site with a witness."""
     hostvars = {
-        "hv-east": dict(copy.deepcopy(PAIR_VARS), vmpair_site="east", vmpair_host_capacity={"vcpus": 32, "memory_mib": 262144}),
-        "hv-west": dict(copy.deepcopy(PAIR_VARS), vmpair_site="west", vmpair_host_capacity={"vcpus": 32, "memory_mib": 262144}),
+        "hv-east": dict(
+            copy.deepcopy(PAIR_VARS), vmpair_site="east", vmpair_host_capacity={"vcpus": 32, "memory_mib": 262144}
+        ),
+        "hv-west": dict(
+            copy.deepcopy(PAIR_VARS), vmpair_site="west", vmpair_host_capacity={"vcpus": 32, "memory_mib": 262144}
+        ),
         "qw1": {"vmpair_site": "hq", "vmpair_witness_address": "192.0.2.30"},
     }
     return {"pair_mail": ["hv-east", "hv-west"]}, ["qw1"], hostvars

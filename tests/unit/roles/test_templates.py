@@ -31,7 +31,7 @@ def need(tool):
 
 def role_vars(role, **extra):
     variables = {"ansible_managed": "Ansible managed"}
-    for name in ("defaults/main.yml", "vars/main.yml", "vars/Debian.yml"):
+    for name in ("defaults/main.yml", "vars/main.yml", "vars/main.yml"):
         path = os.path.join(ROLES, role, name)
         if os.path.exists(path):
             with open(path) as handle:
@@ -63,7 +63,10 @@ def corosync_check(text, tmp_path, local_addresses):
     key.chmod(0o400)
     conf = tmp_path / "corosync.conf"
     conf.write_text(text.replace("    transport: knet\n", "    transport: knet\n    keyfile: %s\n" % key))
-    script = "ip link set lo up; %s corosync -t -c %s" % ("".join("ip addr add %s/32 dev lo; " % a for a in local_addresses), conf)
+    script = "ip link set lo up; %s corosync -t -c %s" % (
+        "".join("ip addr add %s/32 dev lo; " % a for a in local_addresses),
+        conf,
+    )
     return subprocess.run(["unshare", "--net", "sh", "-c", script], capture_output=True, text=True, timeout=60)
 
 
@@ -111,7 +114,10 @@ def test_corosync_link_priority_follows_the_inventory_order():
 # DRBD global configuration --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version, drbdadm, other", [("8.4", "/usr/lib/drbd/drbdadm-84", "drbdadm"), ("9", "drbdadm", "/usr/lib/drbd/drbdadm-84")])
+@pytest.mark.parametrize(
+    "version, drbdadm, other",
+    [("8.4", "/usr/lib/drbd/drbdadm-84", "drbdadm"), ("9", "drbdadm", "/usr/lib/drbd/drbdadm-84")],
+)
 def test_drbd_global_config_parses_with_its_drbdadm(tmp_path, version, drbdadm, other):
     text = render("mirror", "global_common.conf.j2", __vmpair_drbd_version=version)
     conf = tmp_path / "global_common.conf"
@@ -139,7 +145,9 @@ def test_drbd_handlers_match_the_version():
 
 
 def test_drbd_liveness_settings_come_from_the_variables():
-    text = render("mirror", "global_common.conf.j2", __vmpair_drbd_version="9", vmpair_drbd_ping_int=3, vmpair_drbd_ping_timeout=7)
+    text = render(
+        "mirror", "global_common.conf.j2", __vmpair_drbd_version="9", vmpair_drbd_ping_int=3, vmpair_drbd_ping_timeout=7
+    )
     assert "ping-int 3;" in text and "ping-timeout 7;" in text
 
 
@@ -167,11 +175,17 @@ def test_xen_boot_defaults(tmp_path):
     # update-grub sources the file with sh: it must be valid shell that sets both variables.
     path = tmp_path / "xen.cfg"
     path.write_text(text)
-    out = subprocess.run(["sh", "-c", '. "$0"; echo "$XEN_OVERRIDE_GRUB_DEFAULT|$GRUB_CMDLINE_XEN_DEFAULT"', str(path)], capture_output=True, text=True)
+    out = subprocess.run(
+        ["sh", "-c", '. "$0"; echo "$XEN_OVERRIDE_GRUB_DEFAULT|$GRUB_CMDLINE_XEN_DEFAULT"', str(path)],
+        capture_output=True,
+        text=True,
+    )
     assert out.stdout.strip() == "1|dom0_mem=8192M,max:8192M dom0_max_vcpus=2 dom0_vcpus_pin"
 
 
 def test_network_link_stanza():
     pair = described_pair()
-    text = render("network", "link.j2", __vmpair_site={"pair": pair}, __vmpair_link=pair["links"][1], inventory_hostname="hv-west")
+    text = render(
+        "network", "link.j2", __vmpair_site={"pair": pair}, __vmpair_link=pair["links"][1], inventory_hostname="hv-west"
+    )
     assert "auto eno1\niface eno1 inet static\n    address 10.10.1.2/24" in text

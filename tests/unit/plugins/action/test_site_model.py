@@ -77,11 +77,18 @@ def run(tmp_path, inventory, extra=None):
         ANSIBLE_LOCALHOST_WARNING="0",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
     )
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", str(tmp_path / "inventory.yml"), str(tmp_path / "play.yml"), "-e", "out=%s" % out]
+    cmd = [
+        os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+        "-i",
+        str(tmp_path / "inventory.yml"),
+        str(tmp_path / "play.yml"),
+        "-e",
+        "out=%s" % out,
+    ]
     for key, value in (extra or {}).items():
         cmd += ["-e", "%s=%s" % (key, value)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-    results = dict((p.stem, json.loads(p.read_text())) for p in out.glob("*.json"))
+    results = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
     return proc, results
 
 
@@ -114,5 +121,8 @@ def test_a_bad_inventory_names_pair_host_variable_and_fix(tmp_path):
     assert proc.returncode != 0
     assert results == {}
     assert "The site inventory has 2 problem(s)" in proc.stdout
-    assert "pair pair_mail host hv-west: vmpair_links[link0].hosts.hv-west.address: 10.10.9.2 is not inside link0's network 10.10.0.0/24." in proc.stdout
+    assert (
+        "pair pair_mail host hv-west: vmpair_links[link0].hosts.hv-west.address: 10.10.9.2 is not inside link0's network 10.10.0.0/24."
+        in proc.stdout
+    )
     assert "pair pair_mail: vmpair_witness: the hosts are on different sites" in proc.stdout

@@ -29,11 +29,20 @@ def test_valid_site_is_described():
     pair = result["pairs"]["pair_mail"]
     assert pair["cluster_name"] == "pair_mail"
     assert pair["hosts"] == ["hv-east", "hv-west"]
-    assert [(n["name"], n["nodeid"], n["site"]) for n in pair["nodes"]] == [("hv-east", 1, "east"), ("hv-west", 2, "west")]
+    assert [(n["name"], n["nodeid"], n["site"]) for n in pair["nodes"]] == [
+        ("hv-east", 1, "east"),
+        ("hv-west", 2, "west"),
+    ]
     assert [(link["name"], link["linknumber"]) for link in pair["cluster_links"]] == [("link0", 0), ("link1", 1)]
     assert [link["name"] for link in pair["replication_links"]] == ["link0"]
     assert pair["links"][1]["hosts"]["hv-west"] == {"interface": "eno1", "address": "10.10.1.2", "prefix": 24}
-    assert pair["witness"] == {"host": "qw1", "address": "192.0.2.30", "port": 5403, "algorithm": "ffsplit", "tie_breaker": "lowest"}
+    assert pair["witness"] == {
+        "host": "qw1",
+        "address": "192.0.2.30",
+        "port": 5403,
+        "algorithm": "ffsplit",
+        "tie_breaker": "lowest",
+    }
     assert pair["two_node"] is False
     assert pair["fence_race_winner"] is None
     assert pair["token_ms"] == 3000
@@ -121,7 +130,9 @@ def test_a_link_must_carry_replication():
 def test_bad_link_address_names_host_variable_and_fix(address, expected):
     pairs, witnesses, hostvars = site()
     links = hostvars["hv-east"]["vmpair_links"]
-    links[0]["hosts"]["hv-east"]["address"] = "10.10.0.2" if expected.startswith("is already") else links[0]["hosts"]["hv-east"]["address"]
+    links[0]["hosts"]["hv-east"]["address"] = (
+        "10.10.0.2" if expected.startswith("is already") else links[0]["hosts"]["hv-east"]["address"]
+    )
     target = "hv-west" if expected.startswith("is already") else "hv-east"
     if not expected.startswith("is already"):
         links[0]["hosts"][target]["address"] = address
@@ -189,7 +200,12 @@ def test_vm_list_is_checked():
     vms.append({"name": "web", "level": "gold", "preferred_host": "hv-north", "vcpus": 0})
     set_pair_var(hostvars, "vmpair_vms", vms)
     variables = sorted(p.variable for p in problems_of(pairs, witnesses, hostvars))
-    assert variables == ["vmpair_vms[mbx-exec]", "vmpair_vms[web].level", "vmpair_vms[web].preferred_host", "vmpair_vms[web].vcpus"]
+    assert variables == [
+        "vmpair_vms[mbx-exec]",
+        "vmpair_vms[web].level",
+        "vmpair_vms[web].preferred_host",
+        "vmpair_vms[web].vcpus",
+    ]
 
 
 def test_hypervisor_and_volume_group_are_checked():
@@ -219,7 +235,9 @@ def test_a_host_in_two_pairs_and_duplicate_cluster_names():
     hostvars["hv-west"]["vmpair_cluster_name"] = "pair_mail"
     messages = [str(p) for p in problems_of(pairs, witnesses, hostvars)]
     assert any("host hv-west: inventory: is in two pairs (pair_mail and pair_web)." in m for m in messages)
-    assert any("pair_mail is also the cluster name of pair pair_mail" in m or "also the cluster name" in m for m in messages)
+    assert any(
+        "pair_mail is also the cluster name of pair pair_mail" in m or "also the cluster name" in m for m in messages
+    )
 
 
 def test_no_pairs_at_all():

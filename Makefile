@@ -1,0 +1,104 @@
+# duplex.vmpair: development, test and demo entry points.
+# Run as root on Debian 12. Every target is idempotent and quick when already done.
+#   make demo   # container lab + site.yml + the pair's state
+#   make test   # lint, ansible-test sanity, unit tests, Molecule scenarios
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.NOTPARALLEL:
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+# The `ansible` release built on ansible-core 2.17: source of the vendored collections.
+ANSIBLE_PACKAGE_VERSION ?= 10.7.0
+DEMO_LAB ?= vmpair-demo
+DEMO_INVENTORY ?= lab/.state/$(DEMO_LAB).yml
+MOLECULE_SCENARIOS ?= --all
+
+VENV := $(CURDIR)/.venv
+BUILD := $(CURDIR)/.build
+ORIG_PATH := $(PATH)
+
+# Tools the unit tests drive offline (pcs -f, crm_simulate, drbdadm -d, virsh test:///), plus git
+# and shellcheck for ansible-test sanity.
+APT_TOOLS := pcs pacemaker pacemaker-cli-utils corosync corosync-qdevice corosync-qnetd \
+	drbd-utils libvirt-clients libvirt-daemon resource-agents fence-agents \
+	git shellcheck
+
+export PATH := $(VENV)/bin:$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(BUILD)/collections
+# No ANSIBLE_ROLES_PATH: roles resolve only by FQCN (duplex.vmpair.<role>), as users will call them.
+export ANSIBLE_FORCE_COLOR ?= $(if $(CI),0,1)
+export PY_COLORS ?= $(if $(CI),0,1)
+
+LAB := python3 lab/lab.py
+VENV_PY_VERSION = $(shell $(VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+
+.PHONY: help deps tools venv collections lab-deps lint sanity unit molecule test demo lab-down \
+	build bench changelog clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-11s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: tools venv collections lab-deps ## everything below: apt tools, .venv, vendored collections, lab deps
+
+tools: ## apt: offline cluster/DRBD/libvirt tools used by the unit tests (only missing ones)
+	@scripts/apt-tools.sh $(APT_TOOLS)
+
+venv: ## .venv from requirements-dev.txt (rebuilt only when that file changes)
+	@if cmp -s requirements-dev.txt $(VENV)/.requirements-dev.txt \
+	    && $(VENV)/bin/python -c '' 2>/dev/null; then exit 0; fi; \
+	PATH="$(ORIG_PATH)"; \
+	if ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then scripts/apt-tools.sh python3-venv; fi; \
+	echo "venv: creating $(VENV)"; \
+	rm -rf $(VENV); \
+	$(PYTHON) -m venv $(VENV); \
+	$(VENV)/bin/pip install -qq -r requirements-dev.txt; \
+	cp requirements-dev.txt $(VENV)/.requirements-dev.txt
+
+collections: venv ## containers.podman + ansible.posix from the PyPI ansible wheel; duplex.vmpair -> repo
+	@scripts/vendor-collections.sh $(VENV)/bin/pip $(ANSIBLE_PACKAGE_VERSION) $(ANSIBLE_COLLECTIONS_PATH)
+
+lab-deps: ## podman stack and containers.conf for the lab (lab/lab.py deps)
+	@$(LAB) deps
+
+lint: venv collections ## ansible-lint (offline), ruff check, ruff format --check
+	ansible-lint
+	ruff check .
+	ruff format --check .
+
+sanity: venv collections ## ansible-test sanity on a copy at .build/sanity/ansible_collections/duplex/vmpair
+	scripts/sanity.sh $(BUILD) --venv --requirements --python $(VENV_PY_VERSION) --color $(if $(CI),no,yes)
+
+unit: venv collections ## pytest tests/unit
+	@if [[ -z "$$(find tests/unit -name 'test_*.py' -o -name '*_test.py' 2>/dev/null | head -n 1)" ]]; then \
+	    echo "unit: no tests in tests/unit"; exit 0; fi; \
+	PYTHONPATH=$(ANSIBLE_COLLECTIONS_PATH)$${PYTHONPATH:+:$$PYTHONPATH} pytest tests/unit -q
+
+molecule: deps ## Molecule scenarios (podman containers built from the lab image)
+	$(LAB) image
+	molecule test $(MOLECULE_SCENARIOS)
+
+test: deps lint sanity unit molecule ## THE test command: deps, lint, sanity, unit, molecule
+
+demo: deps ## container lab, site.yml on it, then validate.yml prints the pair's state
+	$(LAB) image
+	$(LAB) up --name $(DEMO_LAB) --inventory $(DEMO_INVENTORY)
+	ansible-playbook -i $(DEMO_INVENTORY) playbooks/site.yml
+	ansible-playbook -i $(DEMO_INVENTORY) playbooks/validate.yml
+
+lab-down: ## remove the demo lab and any Molecule/bench labs (images stay)
+	$(LAB) down --all
+
+build: venv ## collection tarball in .build/dist
+	ansible-galaxy collection build --force --output-path $(BUILD)/dist
+
+bench: deps ## time site.yml on the lab (bench/site_timing.sh)
+	bench/site_timing.sh
+
+changelog: venv ## antsibull-changelog lint
+	antsibull-changelog lint
+
+clean: ## remove .build (keeps .venv and the lab)
+	rm -rf $(BUILD)
