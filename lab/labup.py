@@ -182,6 +182,9 @@ def ensure_container(name, index, role):
         inv_name,
         "--privileged",
         "--systemd=always",
+        # corosync and pacemaker keep their IPC in /dev/shm: podman's default 64 MiB fills up and
+        # corosync-quorumtool then fails with "Cannot initialise CFG service".
+        "--shm-size=512m",
         "--label",
         f"{LAB_LABEL}={name}",
         "--label",

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright (c) duplex.vmpair contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -19,8 +18,9 @@ A tool's result is passed around as an :class:`Output`: ``rc`` is None when
 the program is not installed.
 """
 
-from __future__ import (absolute_import, division, print_function)
-__metaclass__ = type
+from __future__ import absolute_import, division, print_function  # noqa: UP010
+
+__metaclass__ = type  # noqa: UP001
 
 import collections
 import re
@@ -29,13 +29,15 @@ import xml.etree.ElementTree as ET
 Output = collections.namedtuple("Output", ["rc", "stdout", "stderr"])
 
 # The commands pair_info runs, by the key build_facts() expects.
-COMMANDS = collections.OrderedDict([
-    ("quorumtool", ["corosync-quorumtool", "-s"]),
-    ("cfgtool", ["corosync-cfgtool", "-s"]),
-    ("cmapctl_device", ["corosync-cmapctl", "-g", "quorum.device.model"]),
-    ("qdevicetool", ["corosync-qdevice-tool", "-sv"]),
-    ("crm_mon", ["crm_mon", "--output-as=xml", "-1", "--inactive"]),
-])
+COMMANDS = collections.OrderedDict(
+    [
+        ("quorumtool", ["corosync-quorumtool", "-s"]),
+        ("cfgtool", ["corosync-cfgtool", "-s"]),
+        ("cmapctl_device", ["corosync-cmapctl", "-g", "quorum.device.model"]),
+        ("qdevicetool", ["corosync-qdevice-tool", "-sv"]),
+        ("crm_mon", ["crm_mon", "--output-as=xml", "-1", "--inactive"]),
+    ]
+)
 
 # Debian packages that ship each program, for "not installed" messages.
 PACKAGES = {
@@ -90,6 +92,7 @@ def _yes(value):
 # ---------------------------------------------------------------------------
 # corosync-quorumtool -s
 
+
 def parse_quorumtool(text):
     """Parse ``corosync-quorumtool -s``.
 
@@ -131,9 +134,9 @@ def parse_quorumtool(text):
                 continue
             local = name.endswith("(local)")
             if local:
-                name = name[:-len("(local)")].strip()
+                name = name[: -len("(local)")].strip()
             flags = fields[2].split(",") if has_qdevice_col and len(fields) > 2 else []
-            members.append(dict(nodeid=nodeid, votes=votes, qdevice_flags=flags, name=name, local=local))
+            members.append({"nodeid": nodeid, "votes": votes, "qdevice_flags": flags, "name": name, "local": local})
             continue
         match = _KEY_VALUE.match(line)
         if match:
@@ -141,26 +144,27 @@ def parse_quorumtool(text):
 
     quorum_text = values.get("Quorum", "")
     quorum_fields = quorum_text.split(None, 1)
-    return dict(
-        provider=values.get("Quorum provider"),
-        quorate=_yes(values.get("Quorate")),
-        node_id=_int(values.get("Node ID")),
-        ring_id=values.get("Ring ID"),
-        nodes=_int(values.get("Nodes")),
-        expected_votes=_int(values.get("Expected votes")),
-        highest_expected=_int(values.get("Highest expected")),
-        total_votes=_int(values.get("Total votes")),
-        quorum=_int(quorum_fields[0]) if quorum_fields else None,
-        activity_blocked="Activity blocked" in quorum_text,
-        flags=values.get("Flags", "").split(),
-        members=members,
-        qdevice_votes=qdevice_votes,
-        qdevice_configured_votes=qdevice_configured_votes,
-    )
+    return {
+        "provider": values.get("Quorum provider"),
+        "quorate": _yes(values.get("Quorate")),
+        "node_id": _int(values.get("Node ID")),
+        "ring_id": values.get("Ring ID"),
+        "nodes": _int(values.get("Nodes")),
+        "expected_votes": _int(values.get("Expected votes")),
+        "highest_expected": _int(values.get("Highest expected")),
+        "total_votes": _int(values.get("Total votes")),
+        "quorum": _int(quorum_fields[0]) if quorum_fields else None,
+        "activity_blocked": "Activity blocked" in quorum_text,
+        "flags": values.get("Flags", "").split(),
+        "members": members,
+        "qdevice_votes": qdevice_votes,
+        "qdevice_configured_votes": qdevice_configured_votes,
+    }
 
 
 # ---------------------------------------------------------------------------
 # corosync-cfgtool -s
+
 
 def parse_cfgtool(text):
     """Parse ``corosync-cfgtool -s`` (knet).
@@ -181,7 +185,7 @@ def parse_cfgtool(text):
             continue
         match = _LINK_HEADER.match(line)
         if match:
-            current = dict(id=int(match.group(1)), transport=match.group(2) or None, address=None, peers=[])
+            current = {"id": int(match.group(1)), "transport": match.group(2) or None, "address": None, "peers": []}
             links.append(current)
             continue
         if current is None:
@@ -195,13 +199,15 @@ def parse_cfgtool(text):
             status = match.group(2)
             if status == "localhost":
                 continue
-            current["peers"].append(dict(nodeid=int(match.group(1)), status=status,
-                                         connected=status == "connected"))
-    return dict(node_id=node_id, transport=transport, links=links)
+            current["peers"].append(
+                {"nodeid": int(match.group(1)), "status": status, "connected": status == "connected"}
+            )
+    return {"node_id": node_id, "transport": transport, "links": links}
 
 
 # ---------------------------------------------------------------------------
 # corosync-qdevice-tool -sv, corosync-cmapctl -g
+
 
 def parse_qdevice_tool(text):
     """Parse ``corosync-qdevice-tool -s`` or ``-sv`` (model net).
@@ -222,20 +228,20 @@ def parse_qdevice_tool(text):
     state = values.get("State")
     poll = values.get("Poll timer running")
     tls_active = values.get("TLS active")
-    return dict(
-        model=(values.get("Model") or "").lower() or None,
-        node_id=_int(values.get("Node ID")),
-        cluster_name=values.get("Cluster name"),
-        qnetd_host=host,
-        qnetd_port=port,
-        algorithm=values.get("Algorithm"),
-        tie_breaker=values.get("Tie-breaker"),
-        state=state,
-        connected=state == "Connected",
-        tls_active=_yes(tls_active) if tls_active is not None else None,
-        cast_vote=("(cast vote)" in poll) if poll is not None else None,
-        quorate=_yes(values.get("Quorate")) if "Quorate" in values else None,
-    )
+    return {
+        "model": (values.get("Model") or "").lower() or None,
+        "node_id": _int(values.get("Node ID")),
+        "cluster_name": values.get("Cluster name"),
+        "qnetd_host": host,
+        "qnetd_port": port,
+        "algorithm": values.get("Algorithm"),
+        "tie_breaker": values.get("Tie-breaker"),
+        "state": state,
+        "connected": state == "Connected",
+        "tls_active": _yes(tls_active) if tls_active is not None else None,
+        "cast_vote": ("(cast vote)" in poll) if poll is not None else None,
+        "quorate": _yes(values.get("Quorate")) if "Quorate" in values else None,
+    }
 
 
 def parse_cmap_value(text):
@@ -250,21 +256,22 @@ def parse_cmap_value(text):
 # ---------------------------------------------------------------------------
 # crm_mon --output-as=xml -1 --inactive
 
+
 def _resource(element, parent=None):
     agent = element.get("resource_agent") or ""
     nodes = [node.get("name") for node in element.findall("node")]
-    return dict(
-        id=element.get("id"),
-        agent=agent,
-        role=element.get("role"),
-        target_role=element.get("target_role"),
-        active=_bool_attr(element, "active"),
-        failed=_bool_attr(element, "failed"),
-        managed=_bool_attr(element, "managed"),
-        blocked=_bool_attr(element, "blocked"),
-        nodes=nodes,
-        parent=parent,
-    )
+    return {
+        "id": element.get("id"),
+        "agent": agent,
+        "role": element.get("role"),
+        "target_role": element.get("target_role"),
+        "active": _bool_attr(element, "active"),
+        "failed": _bool_attr(element, "failed"),
+        "managed": _bool_attr(element, "managed"),
+        "blocked": _bool_attr(element, "blocked"),
+        "nodes": nodes,
+        "parent": parent,
+    }
 
 
 def _walk_resources(container, parent=None):
@@ -272,8 +279,7 @@ def _walk_resources(container, parent=None):
         if child.tag == "resource":
             yield _resource(child, parent)
         elif child.tag in ("group", "clone", "bundle", "replica"):
-            for item in _walk_resources(child, child.get("id") or parent):
-                yield item
+            yield from _walk_resources(child, child.get("id") or parent)
 
 
 def parse_crm_mon(text):
@@ -288,15 +294,15 @@ def parse_crm_mon(text):
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
-        raise ValueError("cannot parse crm_mon XML: %s" % exc)
+        raise ValueError("cannot parse crm_mon XML: %s" % exc) from exc
     if root.tag != "pacemaker-result":
         raise ValueError("unexpected crm_mon XML root element <%s>" % root.tag)
     status = root.find("status")
-    out = dict(
-        status_code=_int(status.get("code")) if status is not None else None,
-        status_message=status.get("message") if status is not None else None,
-        errors=[e.text.strip() for e in root.findall("./status/errors/error") if e.text],
-    )
+    out = {
+        "status_code": _int(status.get("code")) if status is not None else None,
+        "status_message": status.get("message") if status is not None else None,
+        "errors": [e.text.strip() for e in root.findall("./status/errors/error") if e.text],
+    }
     summary = root.find("summary")
     if summary is None:
         return out
@@ -311,33 +317,37 @@ def parse_crm_mon(text):
 
     nodes = []
     for node in root.findall("./nodes/node"):
-        nodes.append(dict(
-            name=node.get("name"),
-            id=_int(node.get("id")),
-            online=_bool_attr(node, "online"),
-            standby=_bool_attr(node, "standby"),
-            maintenance=_bool_attr(node, "maintenance"),
-            unclean=_bool_attr(node, "unclean"),
-            pending=_bool_attr(node, "pending"),
-            shutdown=_bool_attr(node, "shutdown"),
-            is_dc=_bool_attr(node, "is_dc"),
-            resources_running=_int(node.get("resources_running")),
-            type=node.get("type"),
-        ))
+        nodes.append(
+            {
+                "name": node.get("name"),
+                "id": _int(node.get("id")),
+                "online": _bool_attr(node, "online"),
+                "standby": _bool_attr(node, "standby"),
+                "maintenance": _bool_attr(node, "maintenance"),
+                "unclean": _bool_attr(node, "unclean"),
+                "pending": _bool_attr(node, "pending"),
+                "shutdown": _bool_attr(node, "shutdown"),
+                "is_dc": _bool_attr(node, "is_dc"),
+                "resources_running": _int(node.get("resources_running")),
+                "type": node.get("type"),
+            }
+        )
 
     stonith = []
     resources = []
     resources_element = root.find("resources")
     for item in _walk_resources(resources_element if resources_element is not None else []):
         if item["agent"].startswith("stonith:"):
-            stonith.append(dict(
-                id=item["id"],
-                agent=item["agent"][len("stonith:"):],
-                active=item["active"],
-                role=item["role"],
-                failed=item["failed"],
-                node=item["nodes"][0] if item["nodes"] else None,
-            ))
+            stonith.append(
+                {
+                    "id": item["id"],
+                    "agent": item["agent"][len("stonith:") :],
+                    "active": item["active"],
+                    "role": item["role"],
+                    "failed": item["failed"],
+                    "node": item["nodes"][0] if item["nodes"] else None,
+                }
+            )
         else:
             resources.append(item)
 
@@ -347,16 +357,18 @@ def parse_crm_mon(text):
         task = failure.get("task")
         # op_key is RSC_TASK_INTERVAL; resource ids may contain "_".
         resource = op_key.rsplit("_", 2)[0] if op_key.count("_") >= 2 else op_key
-        failures.append(dict(
-            resource=resource,
-            node=failure.get("node"),
-            task=task,
-            interval_ms=_int(failure.get("interval")),
-            exitstatus=failure.get("exitstatus"),
-            exitreason=failure.get("exitreason") or "",
-            exitcode=_int(failure.get("exitcode")),
-            last_rc_change=failure.get("last-rc-change"),
-        ))
+        failures.append(
+            {
+                "resource": resource,
+                "node": failure.get("node"),
+                "task": task,
+                "interval_ms": _int(failure.get("interval")),
+                "exitstatus": failure.get("exitstatus"),
+                "exitreason": failure.get("exitreason") or "",
+                "exitcode": _int(failure.get("exitcode")),
+                "last_rc_change": failure.get("last-rc-change"),
+            }
+        )
 
     fence_events = [dict(event.attrib) for event in root.findall("./fence_history/fence_event")]
 
@@ -382,6 +394,7 @@ def parse_crm_mon(text):
 # ---------------------------------------------------------------------------
 # combining the outputs
 
+
 def corosync_facts(quorum, cfg, names=None):
     """Facts about corosync from the quorumtool and cfgtool Outputs.
 
@@ -389,18 +402,44 @@ def corosync_facts(quorum, cfg, names=None):
     example from Pacemaker). corosync-quorumtool exits 2 when the partition
     is not quorate; that is a valid status, not an error.
     """
-    facts = dict(running=False, error=None, quorate=False, node_id=None, ring_id=None,
-                 expected_votes=None, highest_expected=None, total_votes=None, quorum=None,
-                 activity_blocked=False, flags=[], qdevice=False, qdevice_votes=None,
-                 members=[], links=[], links_connected=False, links_down=[])
+    facts = {
+        "running": False,
+        "error": None,
+        "quorate": False,
+        "node_id": None,
+        "ring_id": None,
+        "expected_votes": None,
+        "highest_expected": None,
+        "total_votes": None,
+        "quorum": None,
+        "activity_blocked": False,
+        "flags": [],
+        "qdevice": False,
+        "qdevice_votes": None,
+        "members": [],
+        "links": [],
+        "links_connected": False,
+        "links_down": [],
+    }
     if quorum.rc not in (0, QUORUMTOOL_NOT_QUORATE) or "Quorum information" not in (quorum.stdout or ""):
         facts["error"] = _error_text(quorum, "corosync-quorumtool")
         return facts
 
     parsed = parse_quorumtool(quorum.stdout)
     facts.update(running=True)
-    for key in ("quorate", "node_id", "ring_id", "expected_votes", "highest_expected", "total_votes",
-                "quorum", "activity_blocked", "flags", "members", "qdevice_votes"):
+    for key in (
+        "quorate",
+        "node_id",
+        "ring_id",
+        "expected_votes",
+        "highest_expected",
+        "total_votes",
+        "quorum",
+        "activity_blocked",
+        "flags",
+        "members",
+        "qdevice_votes",
+    ):
         facts[key] = parsed[key]
     facts["qdevice"] = bool(parsed["qdevice_votes"])
 
@@ -416,8 +455,9 @@ def corosync_facts(quorum, cfg, names=None):
         for peer in link["peers"]:
             peer["name"] = node_names.get(peer["nodeid"])
             if not peer["connected"]:
-                down.append(dict(link=link["id"], nodeid=peer["nodeid"], name=peer["name"],
-                                 status=peer["status"]))
+                down.append(
+                    {"link": link["id"], "nodeid": peer["nodeid"], "name": peer["name"], "status": peer["status"]}
+                )
     facts["links"] = links
     facts["links_down"] = down
     facts["links_connected"] = bool(links) and not down and all(link["peers"] for link in links)
@@ -446,15 +486,34 @@ def qdevice_facts(cmap, tool, expect=None):
     if not configured:
         return None
 
-    facts = dict(running=False, error=None, model=model, state=None, connected=False, cast_vote=None,
-                 qnetd_host=None, qnetd_port=None, algorithm=None, tie_breaker=None, tls_active=None)
+    facts = {
+        "running": False,
+        "error": None,
+        "model": model,
+        "state": None,
+        "connected": False,
+        "cast_vote": None,
+        "qnetd_host": None,
+        "qnetd_port": None,
+        "algorithm": None,
+        "tie_breaker": None,
+        "tls_active": None,
+    }
     if not tool_ok:
         facts["error"] = _error_text(tool or Output(None, "", ""), "corosync-qdevice-tool")
         return facts
     parsed = parse_qdevice_tool(tool.stdout)
     facts.update(running=True)
-    for key in ("state", "connected", "cast_vote", "qnetd_host", "qnetd_port", "algorithm",
-                "tie_breaker", "tls_active"):
+    for key in (
+        "state",
+        "connected",
+        "cast_vote",
+        "qnetd_host",
+        "qnetd_port",
+        "algorithm",
+        "tie_breaker",
+        "tls_active",
+    ):
         facts[key] = parsed[key]
     facts["model"] = model or parsed["model"]
     return facts
@@ -462,10 +521,18 @@ def qdevice_facts(cmap, tool, expect=None):
 
 def pacemaker_facts(crm_mon):
     """Facts about Pacemaker from the crm_mon Output."""
-    facts = dict(running=False, error=None, dc=None, have_quorum=False, stonith_enabled=None,
-                 maintenance_mode=False, nodes=[], stonith=[],
-                 resources=dict(configured=None, disabled=None, blocked=None, items=[]),
-                 failures=[])
+    facts = {
+        "running": False,
+        "error": None,
+        "dc": None,
+        "have_quorum": False,
+        "stonith_enabled": None,
+        "maintenance_mode": False,
+        "nodes": [],
+        "stonith": [],
+        "resources": {"configured": None, "disabled": None, "blocked": None, "items": []},
+        "failures": [],
+    }
     if crm_mon.rc is None:
         facts["error"] = not_installed("crm_mon")
         return facts
@@ -486,8 +553,12 @@ def pacemaker_facts(crm_mon):
         maintenance_mode=parsed["maintenance_mode"],
         nodes=parsed["nodes"],
         stonith=parsed["stonith"],
-        resources=dict(configured=parsed["resources_configured"], disabled=parsed["resources_disabled"],
-                       blocked=parsed["resources_blocked"], items=parsed["resources"]),
+        resources={
+            "configured": parsed["resources_configured"],
+            "disabled": parsed["resources_disabled"],
+            "blocked": parsed["resources_blocked"],
+            "items": parsed["resources"],
+        },
         failures=parsed["failures"],
     )
     return facts
@@ -501,14 +572,16 @@ def problems(corosync, qdevice, pacemaker):
     """Plain-English problems, each naming what is missing. Empty when healthy."""
     found = []
     if not corosync["running"]:
-        found.append("corosync is not running on this host (%s)" % corosync["error"])
+        found.append("corosync is not running or not reachable on this host (%s)" % corosync["error"])
     else:
         if not corosync["quorate"]:
-            found.append("this node's partition is not quorate (%s of %s needed votes)"
-                         % (corosync["total_votes"], corosync["quorum"]))
+            found.append(
+                "this node's partition is not quorate (%s of %s needed votes)"
+                % (corosync["total_votes"], corosync["quorum"])
+            )
         if corosync["error"]:
             found.append("the corosync links are unknown (%s)" % corosync["error"])
-        member_ids = set(m["nodeid"] for m in corosync["members"])
+        member_ids = {m["nodeid"] for m in corosync["members"]}
         missing = {}
         for link in corosync["links"]:
             for peer in link["peers"]:
@@ -580,8 +653,8 @@ def build_facts(outputs, expect_qdevice=None):
     """
     missing = Output(None, "", "")
     pacemaker = pacemaker_facts(outputs.get("crm_mon", missing))
-    names = dict((node["id"], node["name"]) for node in pacemaker["nodes"] if node["id"] is not None)
+    names = {node["id"]: node["name"] for node in pacemaker["nodes"] if node["id"] is not None}
     corosync = corosync_facts(outputs.get("quorumtool", missing), outputs.get("cfgtool", missing), names)
     qdevice = qdevice_facts(outputs.get("cmapctl_device"), outputs.get("qdevicetool"), expect_qdevice)
     found = problems(corosync, qdevice, pacemaker)
-    return dict(corosync=corosync, qdevice=qdevice, pacemaker=pacemaker, summary=found, healthy=not found)
+    return {"corosync": corosync, "qdevice": qdevice, "pacemaker": pacemaker, "summary": found, "healthy": not found}
