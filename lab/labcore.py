@@ -32,6 +32,7 @@ def run(argv, check=True, capture=True, input_text=None, env=None):
             stdout=subprocess.PIPE if capture else None,
             stderr=subprocess.PIPE if capture else None,
             env=env,
+            check=False,
         )
     except FileNotFoundError as exc:
         raise LabError(f"command not found: {argv[0]} (run `lab.py deps` first?)") from exc

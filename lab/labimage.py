@@ -199,6 +199,7 @@ def build_base(mirror, digest):
             ],
             stdin=tar.stdout,
             stdout=subprocess.DEVNULL,
+            check=False,
         )
         tar.stdout.close()
         if tar.wait() != 0 or imp.returncode != 0:

@@ -137,7 +137,7 @@ def stop_service():
         )
     else:
         os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
+        for _attempt in range(50):
             if not os.path.exists(f"/proc/{pid}"):
                 break
             time.sleep(0.1)

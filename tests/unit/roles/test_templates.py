@@ -67,7 +67,9 @@ def corosync_check(text, tmp_path, local_addresses):
         "".join("ip addr add %s/32 dev lo; " % a for a in local_addresses),
         conf,
     )
-    return subprocess.run(["unshare", "--net", "sh", "-c", script], capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["unshare", "--net", "sh", "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 # corosync.conf ---------------------------------------------------------------------------------
@@ -122,12 +124,12 @@ def test_drbd_global_config_parses_with_its_drbdadm(tmp_path, version, drbdadm, 
     text = render("mirror", "global_common.conf.j2", __vmpair_drbd_version=version)
     conf = tmp_path / "global_common.conf"
     conf.write_text(text)
-    ok = subprocess.run([need(drbdadm), "-c", str(conf), "dump", "all"], capture_output=True, text=True)
+    ok = subprocess.run([need(drbdadm), "-c", str(conf), "dump", "all"], capture_output=True, text=True, check=False)
     assert ok.returncode == 0, ok.stderr
     assert "resource-and-stonith" in ok.stdout
     assert "usage-count no" in ok.stdout
     # Each syntax is refused by the other version's parser: the template really switches syntax.
-    wrong = subprocess.run([need(other), "-c", str(conf), "dump", "all"], capture_output=True, text=True)
+    wrong = subprocess.run([need(other), "-c", str(conf), "dump", "all"], capture_output=True, text=True, check=False)
     assert wrong.returncode == 10, wrong.stdout + wrong.stderr
 
 
@@ -179,6 +181,7 @@ def test_xen_boot_defaults(tmp_path):
         ["sh", "-c", '. "$0"; echo "$XEN_OVERRIDE_GRUB_DEFAULT|$GRUB_CMDLINE_XEN_DEFAULT"', str(path)],
         capture_output=True,
         text=True,
+        check=False,
     )
     assert out.stdout.strip() == "1|dom0_mem=8192M,max:8192M dom0_max_vcpus=2 dom0_vcpus_pin"
 

@@ -87,7 +87,7 @@ def run(tmp_path, inventory, extra=None):
     ]
     for key, value in (extra or {}).items():
         cmd += ["-e", "%s=%s" % (key, value)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
     results = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
     return proc, results
 
@@ -107,7 +107,7 @@ def test_pairs_come_from_the_inventory_tree(tmp_path):
 
 
 def test_require_pair_fails_clearly_on_the_witness(tmp_path):
-    proc, _ = run(tmp_path, INVENTORY, {"require": "pair"})
+    proc, _results = run(tmp_path, INVENTORY, {"require": "pair"})
     assert proc.returncode != 0
     assert "qw1 is not in a pair" in proc.stdout
 

@@ -86,7 +86,7 @@ def test_two_sites_need_a_witness():
 
 
 def test_witness_must_be_in_the_witness_group():
-    pairs, _, hostvars = site()
+    pairs, _witnesses, hostvars = site()
     problem = only_problem(pairs, [], hostvars)
     assert (problem.where, problem.variable) == ("pair pair_mail", "vmpair_witness")
     assert "qw1 is not in the vmpair_witnesses group" in problem.message
