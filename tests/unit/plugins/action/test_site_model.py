@@ -61,17 +61,23 @@ PLAYBOOK = """
 """
 
 
+def collections_path(tmp_path):
+    """A collections path where duplex.vmpair is this tree (never an installed copy)."""
+    namespace = tmp_path / "collections" / "ansible_collections" / "duplex"
+    namespace.mkdir(parents=True)
+    (namespace / "vmpair").symlink_to(REPO_ROOT)
+    return str(tmp_path / "collections")
+
+
 def run(tmp_path, inventory, extra=None):
-    collections = tmp_path / "collections" / "ansible_collections" / "duplex"
-    collections.mkdir(parents=True)
-    (collections / "vmpair").symlink_to(REPO_ROOT)
+    collections = collections_path(tmp_path)
     (tmp_path / "inventory.yml").write_text(inventory)
     (tmp_path / "play.yml").write_text(PLAYBOOK)
     out = tmp_path / "out"
     out.mkdir()
     env = dict(
         os.environ,
-        ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections"),
+        ANSIBLE_COLLECTIONS_PATH=collections,
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_HOST_KEY_CHECKING="0",
         ANSIBLE_LOCALHOST_WARNING="0",
@@ -126,3 +132,42 @@ def test_a_bad_inventory_names_pair_host_variable_and_fix(tmp_path):
         in proc.stdout
     )
     assert "pair pair_mail: vmpair_witness: the hosts are on different sites" in proc.stdout
+
+
+def run_check_site(tmp_path, inventory):
+    (tmp_path / "inventory.yml").write_text(inventory)
+    env = dict(
+        os.environ,
+        ANSIBLE_COLLECTIONS_PATH=collections_path(tmp_path),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+        ANSIBLE_LOCALHOST_WARNING="0",
+    )
+    cmd = [
+        os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+        "-i",
+        str(tmp_path / "inventory.yml"),
+        os.path.join(REPO_ROOT, "playbooks", "check_site.yml"),
+    ]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_check_site_accepts_a_valid_site_without_reaching_any_host(tmp_path):
+    # The hosts have no address that answers: the playbook must not try to connect.
+    proc = run_check_site(
+        tmp_path, INVENTORY.replace("vmpair_site: east}", "vmpair_site: east, ansible_host: 192.0.2.250}")
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "The site model is valid: 1 pair(s) (pair_mail), 1 witness(es)." in proc.stdout
+
+
+def test_check_site_fails_with_every_problem(tmp_path):
+    data = yaml.safe_load(INVENTORY)
+    pair_vars = data["all"]["children"]["vmpair_pairs"]["children"]["pair_mail"]["vars"]
+    pair_vars["vmpair_links"][1]["carries"] = ["replication"]
+    pair_vars["vmpair_fencing"].pop("hv-west")
+    proc = run_check_site(tmp_path, yaml.safe_dump(data))
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "The site inventory has 2 problem(s)" in proc.stdout
+    assert "vmpair_fencing.hv-west: no fence device for hv-west" in proc.stdout
+    assert "1 link(s) carry cluster traffic" in proc.stdout
