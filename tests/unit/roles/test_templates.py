@@ -31,7 +31,7 @@ def need(tool):
 
 def role_vars(role, **extra):
     variables = {"ansible_managed": "Ansible managed"}
-    for name in ("defaults/main.yml", "vars/main.yml", "vars/main.yml"):
+    for name in ("defaults/main.yml", "vars/main.yml", "vars/Debian.yml"):
         path = os.path.join(ROLES, role, name)
         if os.path.exists(path):
             with open(path) as handle:
