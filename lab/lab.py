@@ -7,6 +7,10 @@ Typical use:
   lab.py up --name vmpair-demo --inventory /tmp/lab.yml
   lab.py cut vmpair-demo both link0; lab.py restore vmpair-demo both link0
   lab.py down --name vmpair-demo
+
+The real-kernel lab (QEMU VMs with Debian's kernel) is under `lab.py vm ...`:
+  lab.py vm deps && lab.py vm image
+  lab.py vm up --name vmpair-vm --inventory /tmp/vm.yml; lab.py vm down --name vmpair-vm
 """
 
 import argparse
@@ -66,6 +70,11 @@ def build_parser():
     p.add_argument("name", help="lab name")
     p.add_argument("host", help="east | west | witness (or inventory name)")
     p.add_argument("cmd", nargs=argparse.REMAINDER, help="command (after --)")
+
+    p = sub.add_parser("vm", help="the real-kernel lab: QEMU VMs with the Debian kernel (see `vm -h`)")
+    import labvmcli
+
+    labvmcli.add_parser(p)
     return parser
 
 
@@ -75,6 +84,10 @@ def main(argv=None):
         print("lab.py: error: run as root", file=sys.stderr)
         return 1
     try:
+        if args.command == "vm":
+            import labvmcli
+
+            return labvmcli.dispatch(args) or 0
         if args.command in ("deps", "image"):
             import labimage
 

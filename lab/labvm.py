@@ -1,0 +1,642 @@
+"""`lab.py vm up/down/poweroff/kill/poweron/cut/restore/status/ssh`: the real-kernel lab.
+
+Each lab host is a `qemu-system-x86_64 -accel tcg` process booting Debian's kernel from the
+image built by `lab.py vm image`, on its own qcow2 overlay.  Cabling:
+
+  * mgmt: QEMU user networking (10.0.2.15 in each VM, 10.0.2.2 is the lab machine), with a
+    hostfwd of 127.0.0.1:<port> to the VM's ssh;
+  * link0, link1: point-to-point UDP socket links between hv-east and hv-west;
+  * wan: one point-to-point UDP socket link from each pair host to the witness, which
+    answers on a service address (a /32) routed over both; it stands for the routed path
+    from each site to the third site.
+
+Addresses come from the kernel command line (vm/vmpair-lab-net in the image writes the
+systemd-networkd files at boot).  A lab's state lives in lab/.state/vm/labs/NAME/.
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+import labinventory
+import labvmimage
+from labcore import LabError, fmt_time, log, run, write_atomic
+
+LABS_DIR = os.path.join(labvmimage.VM_STATE, "labs")
+MAX_INDEX = 9
+BASE_PORT = 34000
+BMC_USER = "lab"
+# role -> (inventory name, site, host octet, number used in MACs and ports)
+HOSTS = {
+    "east": ("hv-east", "lab-a", 11, 1),
+    "west": ("hv-west", "lab-b", 12, 2),
+    "witness": ("qw1", "lab-c", 30, 3),
+}
+PAIR = ("east", "west")
+PAIR_LINKS = ("link0", "link1")
+DATA_DISK = "2G"
+
+
+# ----------------------------------------------------------------------------- plan
+def plan(index, roles):
+    """Everything derived from the index: addresses, ports, MACs and the NICs of each VM.
+
+    NIC: {id, mac, pci, cidr, local (udp port), peer (udp port), peer_role, peer_id}.
+    """
+    if not 0 <= index <= MAX_INDEX:
+        raise LabError(f"--index must be between 0 and {MAX_INDEX}")
+    third = 10 * index
+    port = BASE_PORT + 100 * index
+    nets = {
+        "link0": f"172.30.{third}.0/24",
+        "link1": f"172.30.{third + 1}.0/24",
+        "wan-east": f"172.30.{third + 2}.0/24",
+        "wan-west": f"172.30.{third + 3}.0/24",
+    }
+    witness_address = f"172.30.{third + 4}.30"
+
+    def addr(net, role):
+        return nets[net].rsplit(".", 1)[0] + f".{HOSTS[role][2]}"
+
+    def mac(role, nic):
+        return f"52:54:00:{index:02x}:{HOSTS[role][3]:02x}:{nic:02x}"
+
+    nics = {role: [{"id": "mgmt", "mac": mac(role, 0), "pci": 3}] for role in roles}
+    ports = {"bmc": port + 80, "ssh": {role: port + HOSTS[role][3] for role in roles}}
+    for num, link in enumerate(PAIR_LINKS, start=1):
+        for role, peer in (("east", "west"), ("west", "east")):
+            nics[role].append(
+                {
+                    "id": link,
+                    "mac": mac(role, num),
+                    "pci": 3 + num,
+                    "cidr": addr(link, role) + "/24",
+                    "local": port + 10 * num + HOSTS[role][3],
+                    "peer": port + 10 * num + HOSTS[peer][3],
+                    "peer_role": peer,
+                    "peer_id": link,
+                }
+            )
+    if "witness" in roles:
+        for num, role in ((3, "east"), (4, "west")):
+            net = f"wan-{role}"
+            nics[role].append(
+                {
+                    "id": "wan",
+                    "mac": mac(role, 3),
+                    "pci": 6,
+                    "cidr": addr(net, role) + "/24",
+                    "local": port + 10 * num + 1,
+                    "peer": port + 10 * num + 2,
+                    "peer_role": "witness",
+                    "peer_id": net.replace("-", "_"),
+                    "route": (witness_address + "/32", addr(net, "witness")),
+                }
+            )
+            nics["witness"].append(
+                {
+                    "id": net.replace("-", "_"),
+                    "mac": mac("witness", num - 2),
+                    "pci": 1 + num,
+                    "cidr": addr(net, "witness") + "/24",
+                    "local": port + 10 * num + 2,
+                    "peer": port + 10 * num + 1,
+                    "peer_role": role,
+                    "peer_id": "wan",
+                }
+            )
+    return {"nets": nets, "witness_address": witness_address, "ports": ports, "nics": nics}
+
+
+def cables(lab, role, link, one_end=False):
+    """The (role, netdev id) ends of the cable(s) a cut/restore acts on."""
+    roles = list(PAIR) if role == "both" else [role]
+    ends = []
+    for one in roles:
+        nic = next((n for n in lab["plan"]["nics"][one] if n["id"] == link), None)
+        if nic is None:
+            raise LabError(f"{HOSTS[one][0]} has no {link} in lab {lab['name']}")
+        ends.append((one, link))
+        if not one_end:
+            ends.append((nic["peer_role"], nic["peer_id"]))
+    return list(dict.fromkeys(ends))
+
+
+# ----------------------------------------------------------------------------- lab state
+def lab_dir(name):
+    return os.path.join(LABS_DIR, name)
+
+
+def path(lab, role, suffix):
+    return os.path.join(lab_dir(lab["name"]), f"{HOSTS[role][0]}.{suffix}")
+
+
+def load(name):
+    try:
+        with open(os.path.join(lab_dir(name), "lab.json"), encoding="utf-8") as fh:
+            return json.load(fh)
+    except OSError:
+        raise LabError(f"no VM lab {name!r} (run `lab.py vm up --name {name}` first)") from None
+
+
+def save(lab):
+    write_atomic(os.path.join(lab_dir(lab["name"]), "lab.json"), json.dumps(lab, indent=1) + "\n")
+
+
+def resolve(lab, host, allow_multi=True):
+    """HOST argument -> list of roles (east, hv-east, NAME-east; both = the pair; all)."""
+    if allow_multi and host == "both":
+        return list(PAIR)
+    if allow_multi and host == "all":
+        return list(lab["roles"])
+    for role in lab["roles"]:
+        if host in (role, HOSTS[role][0], f"{lab['name']}-{role}"):
+            return [role]
+    raise LabError(f"unknown host {host!r} in lab {lab['name']}; use one of: {', '.join(lab['roles'])}")
+
+
+# ----------------------------------------------------------------------------- QEMU
+def qemu_argv(lab, role):
+    inv_name = HOSTS[role][0]
+    image = labvmimage.IMAGE_DIR
+    append = ["root=/dev/vda", "rw", "console=ttyS0", f"systemd.hostname={inv_name}"]
+    append.append(f"vmpair_lab.hostname={inv_name}")
+    plan_ = lab["plan"]
+    argv = [
+        "qemu-system-x86_64",
+        "-name",
+        f"{lab['name']}-{role}",
+        "-accel",
+        "tcg",
+        "-m",
+        str(lab["memory"]),
+        "-smp",
+        "2",
+        "-nodefaults",
+        "-no-user-config",
+        "-display",
+        "none",
+        "-kernel",
+        os.path.join(image, "vmlinuz"),
+        "-initrd",
+        os.path.join(image, "initrd.img"),
+        "-drive",
+        f"file={path(lab, role, 'qcow2')},if=none,id=root,format=qcow2",
+        "-device",
+        "virtio-blk-pci,drive=root,addr=0x8",
+    ]
+    if role in PAIR:
+        argv += [
+            "-drive",
+            f"file={path(lab, role, 'data.img')},if=none,id=data,format=raw",
+            "-device",
+            "virtio-blk-pci,drive=data,addr=0x9,serial=vmpair-data",
+        ]
+    for nic in plan_["nics"][role]:
+        if nic["id"] == "mgmt":
+            ssh = plan_["ports"]["ssh"][role]
+            netdev = f"user,id=mgmt,hostfwd=tcp:127.0.0.1:{ssh}-:22"
+            append.append(f"vmpair_lab.dhcp={nic['mac']}")
+        else:
+            netdev = f"socket,id={nic['id']},udp=127.0.0.1:{nic['peer']},localaddr=127.0.0.1:{nic['local']}"
+            append.append(f"vmpair_lab.addr={nic['mac']},{nic['cidr']}")
+        if nic.get("route"):
+            append.append(f"vmpair_lab.route={nic['route'][0]},{nic['route'][1]}")
+        argv += [
+            "-netdev",
+            netdev,
+            "-device",
+            f"virtio-net-pci,netdev={nic['id']},mac={nic['mac']},addr={nic['pci']:#x}",
+        ]
+    if role == "witness":  # qnetd answers on the service address, routed from both pair hosts
+        first = next(n for n in plan_["nics"][role] if n["id"] != "mgmt")
+        append.append(f"vmpair_lab.addr={first['mac']},{plan_['witness_address']}/32")
+    for other in lab["roles"]:
+        if other == "witness":
+            append.append(f"vmpair_lab.host={plan_['witness_address']},{HOSTS[other][0]}")
+        else:
+            link0 = next(n for n in plan_["nics"][other] if n["id"] == "link0")
+            append.append(f"vmpair_lab.host={link0['cidr'].split('/')[0]},{HOSTS[other][0]}")
+    argv += [
+        "-append",
+        " ".join(append),
+        "-chardev",
+        f"file,id=serial0,path={path(lab, role, 'log')},append=on",
+        "-serial",
+        "chardev:serial0",
+        "-monitor",
+        f"unix:{path(lab, role, 'mon')},server=on,wait=off",
+        "-pidfile",
+        path(lab, role, "pid"),
+        "-daemonize",
+    ]
+    return argv
+
+
+def pid(lab, role):
+    """PID of the VM's QEMU process, or None when it is off."""
+    try:
+        value = int(open(path(lab, role, "pid"), encoding="utf-8").read().strip())
+        cmdline = open(f"/proc/{value}/cmdline", "rb").read().split(b"\0")
+    except (OSError, ValueError):
+        return None
+    return value if f"{lab['name']}-{role}".encode() in cmdline else None
+
+
+def monitor(lab, role, command, timeout=5.0):
+    """Run one HMP command on the VM's monitor socket; returns its output."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(path(lab, role, "mon"))
+            buf = b""
+            while b"(qemu) " not in buf:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+            sock.sendall(command.encode() + b"\n")
+            buf = b""
+            while not buf.rstrip().endswith(b"(qemu)"):
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+        except OSError as exc:
+            raise LabError(f"{HOSTS[role][0]}: monitor {command!r}: {exc}") from exc
+    text = buf.decode("utf-8", "replace").replace("\r", "")
+    lines = [ln for ln in text.split("\n") if ln.strip() and "(qemu)" not in ln and command not in ln]
+    return "\n".join(lines)
+
+
+def ensure_disks(lab, role):
+    overlay = path(lab, role, "qcow2")
+    if lab.get("image_hash") != lab.get("overlay_hash", {}).get(role) and os.path.exists(overlay):
+        log(f"{HOSTS[role][0]}: the image changed, recreating its overlay")
+        os.remove(overlay)
+    if not os.path.exists(overlay):
+        root = os.path.join(labvmimage.IMAGE_DIR, "root.img")
+        run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", root, "-F", "raw", overlay])
+        lab.setdefault("overlay_hash", {})[role] = lab.get("image_hash")
+        save(lab)
+    if role in PAIR and not os.path.exists(path(lab, role, "data.img")):
+        run(["truncate", "-s", DATA_DISK, path(lab, role, "data.img")])
+
+
+def start(lab, role):
+    """Boot the VM unless it runs; re-applies cut cable ends (a cable stays unplugged)."""
+    if pid(lab, role):
+        return False
+    ensure_disks(lab, role)
+    ssh_control(lab, role, "exit")
+    run(qemu_argv(lab, role))
+    for end in lab.get("links_off", []):
+        end_role, netdev = end.split(":", 1)
+        if end_role == role:
+            monitor(lab, role, f"set_link {netdev} off")
+    return True
+
+
+def kill(lab, role):
+    """Pull the plug: SIGKILL the QEMU process and wait until it is gone."""
+    value = pid(lab, role)
+    if value:
+        os.kill(value, signal.SIGKILL)
+        for _attempt in range(100):
+            if not os.path.exists(f"/proc/{value}"):
+                break
+            time.sleep(0.05)
+    ssh_control(lab, role, "exit")
+    return bool(value)
+
+
+def poweroff(lab, role, timeout):
+    """ACPI power button (system_powerdown); kill after `timeout` seconds. Returns how."""
+    value = pid(lab, role)
+    if not value:
+        return "already off"
+    ssh_control(lab, role, "exit")
+    monitor(lab, role, "system_powerdown")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not os.path.exists(f"/proc/{value}"):
+            return "shut down"
+        time.sleep(0.5)
+    kill(lab, role)
+    return f"killed after {timeout:g}s"
+
+
+# ----------------------------------------------------------------------------- ssh
+def ssh_config_path(lab):
+    return os.path.join(lab_dir(lab["name"]), "ssh_config")
+
+
+def write_ssh_config(lab):
+    text = f"# Generated by lab.py vm up --name {lab['name']}\n"
+    for role in lab["roles"]:
+        text += f"Host {HOSTS[role][0]} {lab['name']}-{role}\n  HostName 127.0.0.1\n"
+        text += f"  Port {lab['plan']['ports']['ssh'][role]}\n"
+    text += (
+        "Host *\n  User root\n"
+        f"  IdentityFile {labvmimage.KEY}\n  IdentitiesOnly yes\n"
+        "  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n"
+        f"  ControlMaster auto\n  ControlPath {lab_dir(lab['name'])}/cm-%n\n  ControlPersist 10m\n"
+        "  ConnectTimeout 5\n  ServerAliveInterval 5\n  ServerAliveCountMax 3\n"
+    )
+    write_atomic(ssh_config_path(lab), text)
+
+
+def ssh_argv(lab, role, *cmd):
+    return ["ssh", "-F", ssh_config_path(lab), HOSTS[role][0], *cmd]
+
+
+def ssh_control(lab, role, verb):
+    """ssh -O exit: drop the shared connection of a VM that goes away."""
+    if os.path.exists(ssh_config_path(lab)):
+        subprocess.run(ssh_argv(lab, role)[:3] + ["-O", verb, HOSTS[role][0]], capture_output=True, check=False)
+
+
+def ssh(lab, role, *cmd, check=True, timeout=60):
+    try:
+        proc = subprocess.run(ssh_argv(lab, role, *cmd), capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise LabError(f"{HOSTS[role][0]}: ssh {' '.join(cmd)} timed out after {timeout}s") from exc
+    if check and proc.returncode != 0:
+        raise LabError(f"{HOSTS[role][0]}: {' '.join(cmd)} failed (rc {proc.returncode}): {proc.stderr.strip()}")
+    return proc
+
+
+def wait_ssh(lab, roles, started, timeout=600):
+    """Poll ssh on all `roles` until each answers; returns {role: seconds since `started`}."""
+    pending = dict.fromkeys(roles)
+    done = {}
+    deadline = time.monotonic() + timeout
+    while pending:
+        for role in list(pending):
+            proc = pending[role]
+            if proc is None:
+                argv = ssh_argv(lab, role, "true")
+                pending[role] = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            elif proc.poll() is not None:
+                if proc.returncode == 0:
+                    done[role] = time.monotonic() - started
+                    log(f"{HOSTS[role][0]}: ssh up after {fmt_time(done[role])}")
+                    del pending[role]
+                else:
+                    pending[role] = None
+        if time.monotonic() > deadline:
+            for proc in pending.values():
+                if proc is not None:
+                    proc.kill()
+            names = ", ".join(HOSTS[r][0] for r in pending)
+            raise LabError(f"no ssh on {names} after {timeout}s; see {lab_dir(lab['name'])}/*.log")
+        time.sleep(1)
+    return done
+
+
+def nic_names(lab, role):
+    """{netdev id: guest interface name}, matched by MAC address."""
+    out = ssh(lab, role, "ip", "-o", "link", "show").stdout
+    by_mac = {}
+    for line in out.splitlines():
+        fields = line.split()
+        if "link/ether" in fields:
+            by_mac[fields[fields.index("link/ether") + 1].lower()] = fields[1].rstrip(":").split("@")[0]
+    names = {}
+    for nic in lab["plan"]["nics"][role]:
+        if nic["mac"] not in by_mac:
+            raise LabError(f"{HOSTS[role][0]}: no interface with MAC {nic['mac']} ({nic['id']})")
+        names[nic["id"]] = by_mac[nic["mac"]]
+    return names
+
+
+# ----------------------------------------------------------------------------- inventory
+def render_inventory(lab):
+    plan_ = lab["plan"]
+    common = (
+        "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ControlMaster=auto "
+        "-o ControlPersist=10m -o ServerAliveInterval=5"
+    )
+
+    def host(role, **extra):
+        return {
+            "ansible_host": "127.0.0.1",
+            "ansible_port": plan_["ports"]["ssh"][role],
+            "ansible_user": "root",
+            "ansible_ssh_private_key_file": labvmimage.KEY,
+            "ansible_ssh_common_args": common,
+            "ansible_ssh_pipelining": True,
+            "ansible_python_interpreter": "/usr/bin/python3",
+            "vmpair_site": HOSTS[role][1] if "witness" in lab["roles"] else "lab",
+            **extra,
+        }
+
+    links = []
+    for link, carries in (("link0", ["cluster", "replication"]), ("link1", ["cluster"])):
+        hosts = {}
+        for role in PAIR:
+            nic = next(n for n in plan_["nics"][role] if n["id"] == link)
+            hosts[HOSTS[role][0]] = {"interface": lab["ifnames"][role][link], "address": nic["cidr"].split("/")[0]}
+        links.append({"name": link, "network": plan_["nets"][link], "carries": carries, "hosts": hosts})
+    bmc = json.load(open(os.path.join(lab_dir(lab["name"]), "bmc.json"), encoding="utf-8"))
+    fencing = {
+        HOSTS[role][0]: {
+            "agent": "fence_redfish",
+            "options": {
+                "ip": "10.0.2.2",
+                "ipport": plan_["ports"]["bmc"],
+                "username": BMC_USER,
+                "password": bmc["password"],
+                "ssl_insecure": "1",
+                "systems_uri": f"/redfish/v1/Systems/{HOSTS[role][0]}",
+            },
+        }
+        for role in PAIR
+    }
+    pair_vars = {"vmpair_hypervisor": "kvm"}
+    if "witness" in lab["roles"]:
+        pair_vars["vmpair_witness"] = "qw1"
+    pair_vars.update(
+        {
+            "vmpair_storage_vg": "vg_vms",
+            "vmpair_links": links,
+            "vmpair_fencing": fencing,
+            "vmpair_vms": [],
+            "vmpair_drbd_require_kernel_module": True,
+            "vmpair_storage_vg_required": False,
+        }
+    )
+    children = {}
+    if "witness" in lab["roles"]:
+        children["vmpair_witnesses"] = {
+            "hosts": {"qw1": host("witness", vmpair_witness_address=plan_["witness_address"])}
+        }
+    children["vmpair_pairs"] = {
+        "children": {"pair_lab": {"hosts": {HOSTS[r][0]: host(r) for r in PAIR}, "vars": pair_vars}}
+    }
+    header = (
+        f"# Generated by lab/lab.py vm up --name {lab['name']} --index {lab['index']}: the VM lab "
+        "(QEMU, Debian kernel)\n# in the duplex.vmpair site model. Rewritten on every `vm up`; do not edit.\n"
+    )
+    return header + "\n".join(labinventory.dump({"all": {"children": children}})) + "\n"
+
+
+# ----------------------------------------------------------------------------- commands
+def cmd_up(args):
+    started = time.monotonic()
+    info = labvmimage.image_info()
+    if not info:
+        raise LabError("no VM image: run `lab.py vm image` first")
+    roles = list(PAIR) + (["witness"] if args.hosts == 3 else [])
+    os.makedirs(lab_dir(args.name), exist_ok=True)
+    state = os.path.join(lab_dir(args.name), "lab.json")
+    lab = load(args.name) if os.path.exists(state) else {"name": args.name, "links_off": []}
+    if lab.get("index", args.index) != args.index or lab.get("roles", roles) != roles:
+        if any(pid(lab, r) for r in lab.get("roles", [])):
+            raise LabError(f"lab {args.name} runs with another --index/--hosts; run `lab.py vm down` first")
+    lab.update({"index": args.index, "roles": roles, "memory": args.memory, "plan": plan(args.index, roles)})
+    lab["image_hash"] = info["hash"]
+    save(lab)
+    write_ssh_config(lab)
+    import labvmbmc
+
+    labvmbmc.ensure(lab)
+    booted = [role for role in roles if start(lab, role)]
+    log(
+        f"started {', '.join(HOSTS[r][0] for r in booted) or 'nothing'} (running already: "
+        f"{', '.join(HOSTS[r][0] for r in roles if r not in booted) or 'none'})"
+    )
+    times = wait_ssh(lab, roles, started)
+    lab["ifnames"] = {role: nic_names(lab, role) for role in roles}
+    lab["boot_seconds"] = {HOSTS[r][0]: round(t, 1) for r, t in times.items()}
+    save(lab)
+    text = render_inventory(lab)
+    os.makedirs(os.path.dirname(os.path.abspath(args.inventory)), exist_ok=True)
+    write_atomic(args.inventory, text, mode=0o600)
+    log(f"VM lab {args.name} up in {fmt_time(time.monotonic() - started)}; inventory {args.inventory}")
+
+
+def cmd_down(args):
+    if not os.path.isdir(lab_dir(args.name)):
+        log(f"no VM lab {args.name}")
+        return
+    try:
+        lab = load(args.name)
+    except LabError:
+        lab = None
+    if lab:
+        for role in lab.get("roles", []):
+            if kill(lab, role):
+                log(f"{HOSTS[role][0]}: killed")
+        import labvmbmc
+
+        labvmbmc.stop(lab)
+    shutil.rmtree(lab_dir(args.name))
+    log(f"removed VM lab {args.name} (the image stays)")
+
+
+def cmd_kill(args):
+    lab = load(args.name)
+    for role in resolve(lab, args.host):
+        started = time.monotonic()
+        was = kill(lab, role)
+        log(f"{HOSTS[role][0]}: {'killed' if was else 'already off'} [{fmt_time(time.monotonic() - started)}]")
+
+
+def cmd_poweroff(args):
+    lab = load(args.name)
+    for role in resolve(lab, args.host):
+        started = time.monotonic()
+        how = poweroff(lab, role, args.timeout)
+        log(f"{HOSTS[role][0]}: {how} [{fmt_time(time.monotonic() - started)}]")
+
+
+def cmd_poweron(args):
+    lab = load(args.name)
+    started = time.monotonic()
+    roles = resolve(lab, args.host)
+    for role in roles:
+        log(f"{HOSTS[role][0]}: {'started' if start(lab, role) else 'already running'}")
+    if not args.no_wait:
+        wait_ssh(lab, roles, started)
+
+
+def _set_link(args, state):
+    lab = load(args.name)
+    if args.host not in ("both",):
+        (role,) = resolve(lab, args.host, allow_multi=False)
+    else:
+        role = "both"
+    if role == "witness":
+        raise LabError("name the pair host whose wan path to cut: east or west (or both)")
+    off = set(lab.get("links_off", []))
+    for end_role, netdev in cables(lab, role, args.link, args.one_end):
+        end = f"{end_role}:{netdev}"
+        (off.add if state == "off" else off.discard)(end)
+        if pid(lab, end_role):
+            monitor(lab, end_role, f"set_link {netdev} {state}")
+        log(f"{HOSTS[end_role][0]}: {netdev} {state}" + ("" if pid(lab, end_role) else " (VM off: applied at boot)"))
+    lab["links_off"] = sorted(off)
+    save(lab)
+
+
+def cmd_cut(args):
+    _set_link(args, "off")
+
+
+def cmd_restore(args):
+    _set_link(args, "on")
+
+
+def cmd_status(args):
+    lab = load(args.name)
+    import labvmbmc
+
+    bmc = labvmbmc.alive(lab)
+    print(
+        f"lab {lab['name']} (index {lab['index']}); power service https://127.0.0.1:{lab['plan']['ports']['bmc']} "
+        f"(VMs: https://10.0.2.2:{lab['plan']['ports']['bmc']}) {'running' if bmc else 'NOT running'}"
+    )
+    rows = [("HOST", "STATE", "PID", "SSH", "NIC", "GUEST IF", "ADDRESS", "CABLE")]
+    off = set(lab.get("links_off", []))
+    for role in lab["roles"]:
+        value = pid(lab, role)
+        first = True
+        for nic in lab["plan"]["nics"][role]:
+            guest_if = lab.get("ifnames", {}).get(role, {}).get(nic["id"], "?")
+            if nic["id"] == "mgmt":
+                address, cable = "10.0.2.15 (user)", "-"
+            else:
+                address = nic["cidr"]
+                peer_end = f"{nic['peer_role']}:{nic['peer_id']}"
+                here = "off" if f"{role}:{nic['id']}" in off else "on"
+                there = "off" if peer_end in off else "on"
+                cable = f"{here}/{there} -> {HOSTS[nic['peer_role']][0]}"
+            cells = (
+                (
+                    HOSTS[role][0],
+                    "running" if value else "off",
+                    str(value or "-"),
+                    str(lab["plan"]["ports"]["ssh"][role]),
+                )
+                if first
+                else ("", "", "", "")
+            )
+            rows.append((*cells, nic["id"], guest_if, address, cable))
+            first = False
+    if "witness" in lab["roles"]:
+        rows.append(("", "", "", "", "service", "", lab["plan"]["witness_address"] + "/32", "qnetd, via wan"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def cmd_ssh(args):
+    lab = load(args.name)
+    (role,) = resolve(lab, args.host, allow_multi=False)
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    return subprocess.run(ssh_argv(lab, role, *cmd), check=False).returncode

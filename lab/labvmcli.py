@@ -1,0 +1,71 @@
+"""The `lab.py vm ...` subcommands (argument parsing only; the work is in labvm*.py)."""
+
+import argparse
+
+HOST_HELP = "east | west | witness (or hv-east / hv-west / qw1)"
+
+
+def add_parser(parser):
+    sub = parser.add_subparsers(dest="vm_command", metavar="VMCOMMAND", required=True)
+    sub.add_parser("deps", help="install QEMU, qemu-utils, debootstrap, ssh and openssl on the lab machine")
+
+    p = sub.add_parser("image", help="build the VM image (root.img, vmlinuz, initrd.img; cached by input hash)")
+    p.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
+
+    p = sub.add_parser("up", help="boot a VM lab (idempotent), wait for ssh and write its inventory")
+    p.add_argument("--name", required=True, help="lab name")
+    p.add_argument("--inventory", required=True, help="path of the YAML inventory to write")
+    p.add_argument("--hosts", type=int, choices=(2, 3), default=3, help="3: pair + witness (default), 2: pair only")
+    p.add_argument("--index", type=int, default=0, help="address and port plan index (0-9), default 0")
+    p.add_argument("--memory", type=int, default=1024, help="MiB of RAM per VM (default 1024)")
+
+    p = sub.add_parser("down", help="stop a VM lab and remove its overlays and state (keeps the image)")
+    p.add_argument("--name", required=True, help="lab name")
+
+    for verb, text in (
+        ("poweroff", "graceful power off (ACPI system_powerdown), killed after --timeout"),
+        ("kill", "pull the plug: kill -9 the QEMU process"),
+        ("poweron", "start a powered-off VM and wait for ssh"),
+    ):
+        p = sub.add_parser(verb, help=text)
+        p.add_argument("name", help="lab name")
+        p.add_argument("host", help=HOST_HELP + " | both | all")
+        if verb == "poweroff":
+            p.add_argument("--timeout", type=float, default=60, help="seconds before falling back to kill")
+        if verb == "poweron":
+            p.add_argument("--no-wait", action="store_true", help="do not wait for ssh")
+
+    for verb, text in (
+        ("cut", "pull a cable: set_link off on both ends (link0, link1, or HOST's wan path to the witness)"),
+        ("restore", "plug a cable back: set_link on on both ends"),
+    ):
+        p = sub.add_parser(verb, help=text)
+        p.add_argument("name", help="lab name")
+        p.add_argument("host", help="east | west | both (or hv-east / hv-west)")
+        p.add_argument("link", choices=["link0", "link1", "wan"])
+        p.add_argument("--one-end", action="store_true", help="only HOST's end (a one-sided failure)")
+
+    p = sub.add_parser("status", help="VMs, processes, ports, addresses and link states")
+    p.add_argument("name", help="lab name")
+
+    p = sub.add_parser("ssh", help="run a command in a VM: vm ssh NAME HOST -- CMD...")
+    p.add_argument("name", help="lab name")
+    p.add_argument("host", help=HOST_HELP)
+    p.add_argument("cmd", nargs=argparse.REMAINDER, help="command (after --)")
+
+    p = sub.add_parser("bmc", help="run the lab's Redfish power service in the foreground (vm up starts it)")
+    p.add_argument("name", help="lab name")
+
+
+def dispatch(args):
+    if args.vm_command in ("deps", "image"):
+        import labvmimage
+
+        return getattr(labvmimage, f"cmd_{args.vm_command}")(args)
+    if args.vm_command == "bmc":
+        import labvmbmc
+
+        return labvmbmc.serve(args.name)
+    import labvm
+
+    return getattr(labvm, f"cmd_{args.vm_command}")(args)
