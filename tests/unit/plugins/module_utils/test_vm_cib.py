@@ -1,0 +1,612 @@
+# Copyright (c) duplex.vmpair contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""module_utils.vm_cib against the real, offline pcs, crm_verify and crm_simulate.
+
+A pair CIB (two nodes online, quorate, stonith enabled, one fence_ipmilan
+device per host made by module_utils.pcs exactly like the cluster role) is
+built once; every test works on its own copy. crm_simulate runs the real
+Pacemaker scheduler on it: placement, host loss, monitor failure, standby and
+removal are checked on the transition graph it produces (``--save-graph``),
+so "A before B" means B depends on A in the graph, not just printing order.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ansible_collections.duplex.vmpair.plugins.module_utils import pcs, vm_cib
+from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandRunner
+
+EAST, WEST = "hv-east", "hv-west"
+TOOLS = ("pcs", "cibadmin", "crm_verify", "crm_simulate", "crm_attribute")
+SBIN = ":/usr/sbin:/sbin"
+
+
+def _require_tools():
+    missing = [t for t in TOOLS if shutil.which(t, path=os.environ.get("PATH", "") + SBIN) is None]
+    if missing:
+        pytest.fail(f"missing tools {', '.join(missing)}: install pcs and pacemaker-cli-utils (make tools)")
+
+
+class FakeModule:
+    """The two AnsibleModule methods the runner uses, recording every command."""
+
+    def __init__(self):
+        self.calls = []
+
+    def get_bin_path(self, name, required=False, opt_dirs=None):
+        return shutil.which(name, path=os.environ.get("PATH", "") + ":" + ":".join(opt_dirs or []))
+
+    def run_command(self, args, data=None, check_rc=False, environ_update=None, binary_data=False):
+        self.calls.append([os.path.basename(args[0])] + list(args[1:]))
+        env = dict(os.environ)
+        env.update(environ_update or {})
+        proc = subprocess.run(args, input=data, capture_output=True, text=True, env=env, check=False)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def pcs_calls(self):
+        return [c for c in self.calls if c[0] == "pcs"]
+
+    def pushes(self):
+        return [c for c in self.pcs_calls() if "cib-push" in c]
+
+
+def tool(*args, cib=None, check=True):
+    env = dict(os.environ, LC_ALL="C", PATH=os.environ.get("PATH", "") + SBIN)
+    if cib:
+        env["CIB_file"] = cib
+    proc = subprocess.run(list(args), capture_output=True, text=True, env=env, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed (rc={proc.returncode}): {proc.stdout}{proc.stderr}")
+    return proc
+
+
+def vm(name, level="ha", host=EAST, **kw):
+    return vm_cib.protected_vm(name, level, host, f"r-{name}", f"/etc/vmpair/domains/{name}.xml", **kw)
+
+
+def runner_for(path, module=None):
+    return CommandRunner(module or FakeModule(), cib_file=str(path))
+
+
+def inject_scores(path, names, nodes=(EAST, WEST)):
+    """What the DRBD agent does once the data is UpToDate: a promotion score per node."""
+    for name in names:
+        for node in nodes:
+            tool("crm_attribute", "-N", node, "-n", f"master-drbd-{name}", "-v", "10000", "-l", "reboot", cib=path)
+
+
+# ---------------------------------------------------------------------------
+# the transition graph
+
+
+class Graph:
+    def __init__(self, path):
+        self.actions = {}
+        self.inputs = {}
+        for synapse in ET.parse(path).getroot().findall("synapse"):
+            action = synapse.find("action_set")[0]
+            aid = action.get("id")
+            prim = action.find("primitive")
+            self.actions[aid] = {
+                "kind": action.tag,
+                "op": action.get("operation"),
+                "rsc": prim.get("id") if prim is not None else None,
+                "node": action.get("on_node"),
+                "key": action.get("operation_key"),
+            }
+            self.inputs[aid] = {t[0].get("id") for t in synapse.findall("./inputs/trigger")}
+
+    def find(self, op, rsc=None, node=None):
+        found = [
+            aid
+            for aid, a in self.actions.items()
+            if a["op"] == op
+            and a["kind"] != "pseudo_event"
+            and (rsc is None or a["rsc"] == rsc)
+            and (node is None or a["node"] == node)
+        ]
+        return found
+
+    def has(self, op, rsc=None, node=None):
+        return bool(self.find(op, rsc, node))
+
+    def one(self, op, rsc=None, node=None):
+        found = self.find(op, rsc, node)
+        assert len(found) == 1, f"expected one {op} {rsc} on {node}, got {[self.actions[a] for a in found]}"
+        return found[0]
+
+    def before(self, first, then):
+        """True when action ``then`` (transitively) waits for action ``first``."""
+        seen, todo = set(), [then]
+        while todo:
+            aid = todo.pop()
+            for dep in self.inputs.get(aid, ()):
+                if dep == first:
+                    return True
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
+        return False
+
+    def resource_ops(self, rsc):
+        """Actions that change a resource's state (no probes, notifications or history clean-up)."""
+        return sorted(
+            (a["op"], a["node"])
+            for a in self.actions.values()
+            if a["rsc"] == rsc and a["op"] in ("start", "stop", "promote", "demote", "migrate_to", "migrate_from")
+        )
+
+
+def simulate(path, tmp_path, *args, save=None):
+    graph = os.path.join(str(tmp_path), "graph.xml")
+    cmd = ["crm_simulate", "-x", str(path), "-S", "--save-graph", graph] + list(args)
+    if save:
+        cmd += ["-O", str(save)]
+    out = tool(*cmd).stdout
+    return Graph(graph), out
+
+
+def status(path):
+    """{resource: {node: role}} from crm_simulate's view of the CIB."""
+    root = ET.fromstring(tool("crm_mon", "--as-xml", "--one-shot", "--inactive", cib=str(path)).stdout)
+    roles = {}
+    for res in root.iter("resource"):
+        for node in res.findall("node"):
+            roles.setdefault(res.get("id").split(":")[0], {})[node.get("name")] = res.get("role")
+    return roles
+
+
+# ---------------------------------------------------------------------------
+# fixtures
+
+
+@pytest.fixture(scope="session")
+def base_cib(tmp_path_factory):
+    """Two online nodes, quorate, stonith enabled, one fence_ipmilan device per host."""
+    _require_tools()
+    d = tmp_path_factory.mktemp("pair")
+    path = str(d / "base.xml")
+    xml = tool("cibadmin", "--empty").stdout.replace("<cib ", '<cib have-quorum="1" ', 1)
+    with open(path, "w") as f:
+        f.write(xml)
+    for nid, node in ((1, EAST), (2, WEST)):
+        tool("cibadmin", "--create", "-o", "nodes", "--xml-text", f'<node id="{nid}" uname="{node}"/>', cib=path)
+    tool("crm_simulate", "-x", path, "--node-up", EAST, "--node-up", WEST, "-O", path)
+    r = runner_for(path)
+    pcs.ensure_cluster_properties(r, {"stonith-enabled": True})
+    for node, ip, delay in ((EAST, "192.0.2.10", 5), (WEST, "192.0.2.11", None)):
+        pcs.ensure_fence_device(
+            r,
+            f"fence_{node}",
+            agent="fence_ipmilan",
+            options={"ip": ip, "username": "admin", "password": "dummy", "lanplus": "1"},
+            host=node,
+            delay=delay,
+        )
+    return path
+
+
+@pytest.fixture
+def cib(base_cib, tmp_path):
+    path = str(tmp_path / "cib.xml")
+    shutil.copy(base_cib, path)
+    return path
+
+
+# vm1: ha, prefers east; vm2: ha, prefers west; vm3: recovery, prefers east
+PAIR_VMS = (vm("vm1"), vm("vm2", host=WEST), vm("vm3", level="recovery"))
+
+
+@pytest.fixture(scope="session")
+def configured_cib(base_cib, tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("configured") / "cib.xml")
+    shutil.copy(base_cib, path)
+    module = FakeModule()
+    result = vm_cib.ensure_vms_present(runner_for(path, module), list(PAIR_VMS))
+    assert result.changed and result.data["pushes"] == 1
+    inject_scores(path, [v.name for v in PAIR_VMS])
+    return path
+
+
+@pytest.fixture(scope="session")
+def running_cib(configured_cib, tmp_path_factory):
+    """The configured pair after the cluster has started everything."""
+    path = str(tmp_path_factory.mktemp("running") / "cib.xml")
+    tool("crm_simulate", "-x", configured_cib, "-S", "-O", path)
+    return path
+
+
+@pytest.fixture
+def running(running_cib, tmp_path):
+    path = str(tmp_path / "running.xml")
+    shutil.copy(running_cib, path)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# input
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"level": "ft"}, "level ft (fault tolerance, lock-step) is not supported yet"),
+        ({"level": "gold"}, "level must be one of ha, recovery"),
+        ({"hypervisor": "vmware"}, "hypervisor must be kvm or xen"),
+        ({"config": "vm1.xml"}, "absolute path"),
+        ({"name": "bad name"}, "not usable in resource ids"),
+        ({"host": ""}, "preferred host"),
+    ],
+)
+def test_protected_vm_refuses_bad_input(kwargs, message):
+    args = {"name": "vm1", "level": "ha", "host": EAST, "drbd_resource": "r0", "config": "/etc/vm1.xml"}
+    args.update(kwargs)
+    with pytest.raises(vm_cib.VmCibError, match=re.escape(message)):
+        vm_cib.protected_vm(**args)
+
+
+def test_resource_ids():
+    assert dict(vm_cib.resource_ids("mail")) == {
+        "drbd": "drbd-mail",
+        "clone": "drbd-mail-clone",
+        "vm": "vm-mail",
+        "colocation": "colocation-vm-mail",
+        "order": "order-vm-mail",
+        "location": "location-vm-mail",
+        "promote_only": "location-drbd-mail-promote-only",
+    }
+
+
+# ---------------------------------------------------------------------------
+# creating
+
+
+def test_one_ha_vm_exact_commands_and_one_push(cib):
+    module = FakeModule()
+    result = vm_cib.ensure_vms_present(runner_for(cib, module), [vm("mail", hypervisor="xen")])
+    assert result.changed
+    assert result.commands == [
+        [
+            "pcs", "resource", "create", "drbd-mail", "ocf:linbit:drbd", "drbd_resource=r-mail",
+            "op", "monitor", "interval=29s", "timeout=20s", "role=Promoted",
+            "op", "monitor", "interval=31s", "timeout=20s", "role=Unpromoted",
+            "op", "start", "interval=0s", "timeout=240s",
+            "op", "stop", "interval=0s", "timeout=100s",
+            "op", "promote", "interval=0s", "timeout=90s",
+            "op", "demote", "interval=0s", "timeout=90s",
+            "op", "notify", "interval=0s", "timeout=90s",
+            "promotable", "promoted-max=1", "promoted-node-max=1", "clone-max=2", "clone-node-max=1", "notify=true",
+            "--no-default-ops",
+        ],
+        [
+            "pcs", "resource", "create", "vm-mail", "ocf:heartbeat:VirtualDomain",
+            "config=/etc/vmpair/domains/mail.xml", "hypervisor=xen:///system", "force_stop=false",
+            "op", "monitor", "interval=10s", "timeout=30s",
+            "op", "start", "interval=0s", "timeout=90s",
+            "op", "stop", "interval=0s", "timeout=120s",
+            "meta", "allow-migrate=false", "resource-stickiness=200",
+            "--no-default-ops",
+        ],
+        ["pcs", "constraint", "colocation", "add", "Started", "vm-mail", "with", "Promoted", "drbd-mail-clone",
+         "INFINITY", "id=colocation-vm-mail"],
+        ["pcs", "constraint", "order", "promote", "drbd-mail-clone", "then", "start", "vm-mail",
+         "kind=Mandatory", "symmetrical=true", "id=order-vm-mail"],
+        ["pcs", "constraint", "location", "add", "location-vm-mail", "vm-mail", EAST, "100"],
+    ]  # fmt: skip
+    # every change went to a temporary copy; the CIB itself got exactly one push
+    pushes = module.pushes()
+    assert len(pushes) == 1
+    assert pushes[0][:5] == ["pcs", "-f", cib, "cluster", "cib-push"]
+    assert pushes[0][6].startswith("diff-against=")
+    assert all(c[1:3] == ["-f", pushes[0][5]] for c in module.pcs_calls()[:-1])
+    assert result.diff["before"] == ""
+    assert '<primitive id="vm-mail"' in result.diff["after"]
+    assert 'id="order-vm-mail"' in result.diff["after"]
+    tool("crm_verify", "-x", cib)
+    # the objects are in the real CIB file, and a second run has nothing to do
+    objects = vm_cib.read_vm_objects(ET.parse(cib).getroot(), "mail")
+    assert objects["vm"]["instance"]["hypervisor"] == "xen:///system"
+    assert objects["clone_meta"]["promotable"] == "true"
+    module.calls.clear()
+    again = vm_cib.ensure_vms_present(runner_for(cib, module), [vm("mail", hypervisor="xen")])
+    assert not again.changed and again.commands == [] and again.data["pushes"] == 0
+    assert module.pcs_calls() == []
+
+
+def test_recovery_vm_adds_promote_only_rule(configured_cib):
+    objects = vm_cib.read_vm_objects(ET.parse(configured_cib).getroot(), "vm3")
+    assert objects["constraints"]["location-drbd-vm3-promote-only"] == {
+        "tag": "rsc_location",
+        "rsc": "drbd-vm3-clone",
+        "rule": ("Promoted", "-INFINITY", "#uname", "ne", EAST),
+    }
+    for name in ("vm1", "vm2"):
+        assert (
+            vm_cib.read_vm_objects(ET.parse(configured_cib).getroot(), name)["constraints"][
+                f"location-drbd-{name}-promote-only"
+            ]
+            is None
+        )
+
+
+def test_configured_pair_passes_crm_verify(configured_cib):
+    root = ET.parse(configured_cib).getroot()
+    assert pcs.read_cluster_properties(root)["stonith-enabled"] == "true"
+    assert pcs.read_stonith(root, f"fence_{EAST}").agent == "fence_ipmilan"
+    tool("crm_verify", "-x", configured_cib)
+
+
+def test_check_mode_leaves_the_file_alone(cib):
+    with open(cib) as f:
+        before = f.read()
+    module = FakeModule()
+    result = vm_cib.ensure_vms_present(runner_for(cib, module), [vm("web", level="recovery")], check_mode=True)
+    assert result.changed and len(result.commands) == 6 and result.data["pushes"] == 0
+    assert module.pushes() == []
+    assert 'id="location-drbd-web-promote-only"' in result.diff["after"]
+    with open(cib) as f:
+        assert f.read() == before
+
+
+def test_unknown_host_refused(cib):
+    with pytest.raises(vm_cib.VmCibError, match="host hv-north is not a cluster node"):
+        vm_cib.ensure_vms_present(runner_for(cib), [vm("web", host="hv-north")])
+
+
+def test_foreign_resource_with_our_id_refused(cib):
+    tool("pcs", "-f", cib, "resource", "create", "vm-web", "ocf:heartbeat:Dummy")
+    with pytest.raises(vm_cib.VmCibError, match="vm-web exists as ocf:heartbeat:Dummy"):
+        vm_cib.ensure_vms_present(runner_for(cib), [vm("web")])
+
+
+def test_update_changes_only_what_differs(running):
+    module = FakeModule()
+    changed = [vm("vm1", level="recovery", stop_timeout=300), vm("vm2", host=WEST), vm("vm3", level="recovery")]
+    result = vm_cib.ensure_vms_present(runner_for(running, module), changed)
+    assert result.commands == [
+        ["pcs", "resource", "op", "delete", "vm-vm1-stop-interval-0s"],
+        ["pcs", "resource", "op", "add", "vm-vm1", "stop", "interval=0s", "timeout=300s", "--force"],
+        ["pcs", "constraint", "location", "drbd-vm1-clone", "rule", "role=Promoted", "score=-INFINITY",
+         "constraint-id=location-drbd-vm1-promote-only", "#uname", "ne", EAST],
+    ]  # fmt: skip
+    assert len(module.pushes()) == 1
+    # a new stop timeout and a rule that allows what runs now: nothing restarts
+    graph, _output = simulate(running, os.path.dirname(running))
+    assert not any(graph.has(op, "vm-vm1") for op in ("stop", "start"))
+    # back to ha removes the rule
+    result = vm_cib.ensure_vms_present(runner_for(running), list(PAIR_VMS))
+    assert result.commands[-1] == ["pcs", "constraint", "delete", "location-drbd-vm1-promote-only"]
+    assert not vm_cib.ensure_vms_present(runner_for(running), list(PAIR_VMS)).changed
+
+
+def test_ten_vms_one_transaction(cib):
+    vms = [vm(f"guest{i}", level="recovery" if i % 3 == 0 else "ha", host=(EAST, WEST)[i % 2]) for i in range(10)]
+    module = FakeModule()
+    result = vm_cib.ensure_vms_present(runner_for(cib, module), vms)
+    assert result.changed and result.data["pushes"] == 1
+    assert len(module.pushes()) == 1
+    recovery = sum(1 for v in vms if v.level == "recovery")
+    assert len(result.commands) == 5 * len(vms) + recovery
+    assert len(module.pcs_calls()) == len(result.commands) + 1
+    root = ET.parse(cib).getroot()
+    ids = {el.get("id") for el in root.find("./configuration/constraints")}
+    for v in vms:
+        want = vm_cib.resource_ids(v.name)
+        assert {want["colocation"], want["order"], want["location"]} <= ids
+        assert (want["promote_only"] in ids) == (v.level == "recovery")
+    tool("crm_verify", "-x", cib)
+    inject_scores(cib, [v.name for v in vms])
+    graph, _output = simulate(cib, os.path.dirname(cib))
+    for v in vms:
+        assert graph.has("start", f"vm-{v.name}", v.host)
+    # second run: reads the CIB once, no pcs call, no push
+    module.calls.clear()
+    again = vm_cib.ensure_vms_present(runner_for(cib, module), vms)
+    assert not again.changed and again.data["pushes"] == 0
+    assert module.calls == [["cibadmin", "--query"]]
+
+
+# ---------------------------------------------------------------------------
+# what the real scheduler does with it
+
+
+def test_start_places_vms_on_their_preferred_hosts(configured_cib, tmp_path):
+    graph, _output = simulate(configured_cib, tmp_path)
+    for name, host in (("vm1", EAST), ("vm2", WEST), ("vm3", EAST)):
+        promote = graph.one("promote", f"drbd-{name}", host)
+        start = graph.one("start", f"vm-{name}", host)
+        assert graph.before(promote, start)
+        assert not graph.has("start", f"vm-{name}", WEST if host == EAST else EAST)
+
+
+def test_running_state(running):
+    roles = status(running)
+    assert roles["vm-vm1"] == {EAST: "Started"}
+    assert roles["vm-vm2"] == {WEST: "Started"}
+    assert roles["drbd-vm1"] == {EAST: "Promoted", WEST: "Unpromoted"}
+    assert roles["drbd-vm2"] == {EAST: "Unpromoted", WEST: "Promoted"}
+    tool("crm_verify", "-x", running)
+
+
+def test_host_loss_fences_then_promotes_then_starts_ha_vm(running, tmp_path):
+    graph, _output = simulate(running, tmp_path, "--node-fail", EAST)
+    fence = graph.one("stonith", node=EAST)
+    promote = graph.one("promote", "drbd-vm1", WEST)
+    start = graph.one("start", "vm-vm1", WEST)
+    assert graph.before(fence, promote)
+    assert graph.before(promote, start)
+    # vm2 already ran on west: untouched
+    assert graph.resource_ops("vm-vm2") == []
+
+
+def test_host_loss_does_not_restart_recovery_vm(running, tmp_path):
+    graph, _output = simulate(running, tmp_path, "--node-fail", EAST, save=tmp_path / "after.xml")
+    assert graph.has("stonith", node=EAST)
+    assert not graph.has("promote", "drbd-vm3")
+    assert not graph.has("start", "vm-vm3")
+    roles = status(tmp_path / "after.xml")
+    assert roles["drbd-vm3"] == {WEST: "Unpromoted"}
+    assert roles.get("vm-vm3", {}) == {}
+
+
+def test_recovery_vm_moves_on_request_after_host_loss(running, tmp_path):
+    after = str(tmp_path / "after.xml")
+    simulate(running, tmp_path, "--node-fail", EAST, save=after)
+    vms = [vm("vm1"), vm("vm2", host=WEST), vm("vm3", level="recovery", host=WEST)]
+    result = vm_cib.ensure_vms_present(runner_for(after), vms)
+    assert result.commands == [
+        ["pcs", "constraint", "delete", "location-vm-vm3"],
+        ["pcs", "constraint", "location", "add", "location-vm-vm3", "vm-vm3", WEST, "100"],
+        ["pcs", "constraint", "delete", "location-drbd-vm3-promote-only"],
+        ["pcs", "constraint", "location", "drbd-vm3-clone", "rule", "role=Promoted", "score=-INFINITY",
+         "constraint-id=location-drbd-vm3-promote-only", "#uname", "ne", WEST],
+    ]  # fmt: skip
+    graph, _output = simulate(after, tmp_path)
+    assert graph.before(graph.one("promote", "drbd-vm3", WEST), graph.one("start", "vm-vm3", WEST))
+
+
+def test_recovery_vm_moves_in_order_while_both_hosts_run(running, tmp_path):
+    vms = [vm("vm1"), vm("vm2", host=WEST), vm("vm3", level="recovery", host=WEST)]
+    vm_cib.ensure_vms_present(runner_for(running), vms)
+    graph, _output = simulate(running, tmp_path)
+    stop = graph.one("stop", "vm-vm3", EAST)
+    demote = graph.one("demote", "drbd-vm3", EAST)
+    promote = graph.one("promote", "drbd-vm3", WEST)
+    start = graph.one("start", "vm-vm3", WEST)
+    assert graph.before(stop, demote) and graph.before(demote, promote) and graph.before(promote, start)
+
+
+def test_no_failback_when_the_preferred_host_returns(running, tmp_path):
+    failed = str(tmp_path / "failed.xml")
+    simulate(running, tmp_path, "--node-fail", EAST, save=failed)
+    back = str(tmp_path / "back.xml")
+    tool("crm_simulate", "-x", failed, "--node-up", EAST, "-O", back)
+    inject_scores(back, ["vm1", "vm2", "vm3"], nodes=(EAST,))
+    settled = str(tmp_path / "settled.xml")
+    graph, _output = simulate(back, tmp_path, save=settled)
+    assert graph.has("start", "drbd-vm1", EAST)
+    assert graph.resource_ops("vm-vm1") == []
+    graph, _output = simulate(settled, tmp_path)
+    assert graph.resource_ops("vm-vm1") == [] and not graph.has("promote", "drbd-vm1")
+    assert status(settled)["vm-vm1"] == {WEST: "Started"}
+
+
+def test_vm_monitor_failure_recovers_in_place(running, tmp_path):
+    graph, _output = simulate(running, tmp_path, "-i", f"vm-vm1_monitor_10000@{EAST}=7")
+    stop = graph.one("stop", "vm-vm1", EAST)
+    start = graph.one("start", "vm-vm1", EAST)
+    assert graph.before(stop, start)
+    assert not graph.has("start", "vm-vm1", WEST)
+    assert not graph.has("demote", "drbd-vm1") and not graph.has("promote", "drbd-vm1")
+
+
+def test_standby_stops_vm_before_demote(running, tmp_path):
+    tool("crm_attribute", "-N", EAST, "-n", "standby", "-v", "on", cib=running)
+    graph, _output = simulate(running, tmp_path)
+    stop = graph.one("stop", "vm-vm1", EAST)
+    demote = graph.one("demote", "drbd-vm1", EAST)
+    promote = graph.one("promote", "drbd-vm1", WEST)
+    start = graph.one("start", "vm-vm1", WEST)
+    assert graph.before(stop, demote) and graph.before(demote, promote) and graph.before(promote, start)
+    # the recovery VM is not moved by a standby: it stops and waits
+    assert graph.has("stop", "vm-vm3", EAST) and not graph.has("start", "vm-vm3")
+
+
+# ---------------------------------------------------------------------------
+# removal
+
+
+def test_pacemaker_stops_a_deleted_resource_even_when_unmanaged(running, tmp_path):
+    """Why removal does not rely on is-managed=false: the orphan gets default meta."""
+    tool("pcs", "-f", running, "resource", "unmanage", "vm-vm1", "drbd-vm1-clone")
+    tool("pcs", "-f", running, "resource", "delete", "vm-vm1")
+    graph, _output = simulate(running, tmp_path)
+    assert graph.has("stop", "vm-vm1", EAST)
+
+
+def test_remove_stops_in_order_then_deletes(running, tmp_path):
+    module = FakeModule()
+    graphs = []
+
+    def settle():
+        graph, _output = simulate(running, tmp_path, save=running)
+        graphs.append(graph)
+
+    result = vm_cib.ensure_vms_absent(runner_for(running, module), ["vm1"], settle=settle)
+    assert result.changed and result.data["pushes"] == 2
+    assert result.commands == [
+        ["pcs", "resource", "disable", "vm-vm1", "drbd-vm1-clone"],
+        ["pcs", "resource", "delete", "vm-vm1"],
+        ["pcs", "resource", "delete", "drbd-vm1-clone"],
+    ]
+    assert len(module.pushes()) == 2
+    (graph,) = graphs
+    stop = graph.one("stop", "vm-vm1", EAST)
+    assert graph.before(stop, graph.one("demote", "drbd-vm1", EAST))
+    root = ET.parse(running).getroot()
+    assert vm_cib.read_vm_objects(root, "vm1") == vm_cib.read_vm_objects(ET.fromstring("<cib/>"), "vm1")
+    assert "vm1" not in result.diff["after"] and 'id="vm-vm1"' in result.diff["before"]
+    graph, _output = simulate(running, tmp_path)
+    assert graph.resource_ops("vm-vm1") == [] and graph.resource_ops("drbd-vm1") == []
+    assert graph.resource_ops("vm-vm2") == []
+    tool("crm_verify", "-x", running)
+    again = vm_cib.ensure_vms_absent(runner_for(running), ["vm1"])
+    assert not again.changed and again.data["pushes"] == 0
+
+
+def test_remove_leave_running_deletes_in_one_push_and_stops_nothing(running, tmp_path):
+    module = FakeModule()
+    result = vm_cib.ensure_vms_absent(runner_for(running, module), ["vm1", "vm3"], leave_running=True)
+    assert result.data["pushes"] == 1 and len(module.pushes()) == 1
+    assert result.commands == [
+        ["pcs", "property", "set", "stop-orphan-resources=false"],
+        ["pcs", "resource", "delete", "vm-vm1"],
+        ["pcs", "resource", "delete", "drbd-vm1-clone"],
+        ["pcs", "resource", "delete", "vm-vm3"],
+        ["pcs", "resource", "delete", "drbd-vm3-clone"],
+        ["crm_resource", "--refresh", "--resource", "vm-vm1"],
+        ["crm_resource", "--refresh", "--resource", "drbd-vm1"],
+        ["crm_resource", "--refresh", "--resource", "vm-vm3"],
+        ["crm_resource", "--refresh", "--resource", "drbd-vm3"],
+        ["pcs", "property", "set", "stop-orphan-resources="],
+    ]
+    root = ET.parse(running).getroot()
+    assert "stop-orphan-resources" not in pcs.read_cluster_properties(root)
+    assert root.find("./configuration/constraints/*[@id='order-vm-vm3']") is None
+    graph, _output = simulate(running, tmp_path)
+    for rsc in ("vm-vm1", "drbd-vm1", "vm-vm3", "drbd-vm3", "vm-vm2", "drbd-vm2"):
+        assert graph.resource_ops(rsc) == [], rsc
+
+
+def test_leave_running_push_alone_stops_nothing(running, tmp_path):
+    """The pushed transaction by itself (before any refresh) leaves the VM running."""
+    module = FakeModule()
+    graphs = []
+    real_run = module.run_command
+
+    def run_command(args, **kw):
+        if os.path.basename(args[0]) == "cibadmin" and "--delete-all" in args and not graphs:
+            graphs.append(simulate(running, tmp_path)[0])
+        return real_run(args, **kw)
+
+    module.run_command = run_command
+    vm_cib.ensure_vms_absent(runner_for(running, module), ["vm1"], leave_running=True)
+    (graph,) = graphs
+    assert graph.resource_ops("vm-vm1") == [] and graph.resource_ops("drbd-vm1") == []
+
+
+def test_remove_check_mode(running):
+    with open(running) as f:
+        before = f.read()
+    module = FakeModule()
+    result = vm_cib.ensure_vms_absent(runner_for(running, module), ["vm2"], check_mode=True)
+    assert result.changed and result.data["pushes"] == 0 and module.pushes() == []
+    assert result.commands[0] == ["pcs", "resource", "disable", "vm-vm2", "drbd-vm2-clone"]
+    with open(running) as f:
+        assert f.read() == before
