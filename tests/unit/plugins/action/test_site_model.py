@@ -69,15 +69,12 @@ def collections_path(tmp_path):
     return str(tmp_path / "collections")
 
 
-def run(tmp_path, inventory, extra=None):
-    collections = collections_path(tmp_path)
+def ansible_playbook(tmp_path, inventory, playbook, *args):
+    """Run the real ansible-playbook with this tree as duplex.vmpair on the inventory text."""
     (tmp_path / "inventory.yml").write_text(inventory)
-    (tmp_path / "play.yml").write_text(PLAYBOOK)
-    out = tmp_path / "out"
-    out.mkdir()
     env = dict(
         os.environ,
-        ANSIBLE_COLLECTIONS_PATH=collections,
+        ANSIBLE_COLLECTIONS_PATH=collections_path(tmp_path),
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_HOST_KEY_CHECKING="0",
         ANSIBLE_LOCALHOST_WARNING="0",
@@ -87,13 +84,19 @@ def run(tmp_path, inventory, extra=None):
         os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
         "-i",
         str(tmp_path / "inventory.yml"),
-        str(tmp_path / "play.yml"),
-        "-e",
-        "out=%s" % out,
+        playbook,
     ]
+    return subprocess.run(cmd + list(args), env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def run(tmp_path, inventory, extra=None):
+    (tmp_path / "play.yml").write_text(PLAYBOOK)
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["-e", "out=%s" % out]
     for key, value in (extra or {}).items():
-        cmd += ["-e", "%s=%s" % (key, value)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
+        args += ["-e", "%s=%s" % (key, value)]
+    proc = ansible_playbook(tmp_path, inventory, str(tmp_path / "play.yml"), *args)
     results = {p.stem: json.loads(p.read_text()) for p in out.glob("*.json")}
     return proc, results
 
@@ -135,21 +138,7 @@ def test_a_bad_inventory_names_pair_host_variable_and_fix(tmp_path):
 
 
 def run_check_site(tmp_path, inventory):
-    (tmp_path / "inventory.yml").write_text(inventory)
-    env = dict(
-        os.environ,
-        ANSIBLE_COLLECTIONS_PATH=collections_path(tmp_path),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-        ANSIBLE_LOCALHOST_WARNING="0",
-    )
-    cmd = [
-        os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-        "-i",
-        str(tmp_path / "inventory.yml"),
-        os.path.join(REPO_ROOT, "playbooks", "check_site.yml"),
-    ]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
+    return ansible_playbook(tmp_path, inventory, os.path.join(REPO_ROOT, "playbooks", "check_site.yml"))
 
 
 def test_check_site_accepts_a_valid_site_without_reaching_any_host(tmp_path):
