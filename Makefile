@@ -60,8 +60,9 @@ venv: ## .venv from requirements-dev.txt (rebuilt only when that file changes)
 collections: venv ## containers.podman + ansible.posix from the PyPI ansible wheel; duplex.vmpair -> repo
 	@scripts/vendor-collections.sh $(VENV)/bin/pip $(ANSIBLE_PACKAGE_VERSION) $(ANSIBLE_COLLECTIONS_PATH)
 
-lab-deps: ## podman stack and containers.conf for the lab (lab/lab.py deps)
+lab-deps: ## podman stack and containers.conf for the container lab, QEMU for the VM lab
 	@$(LAB) deps
+	@$(LAB) vm deps
 
 lint: venv collections ## ansible-lint (offline), ruff check, ruff format --check
 	ansible-lint
@@ -76,8 +77,9 @@ unit: venv collections ## pytest tests/unit
 	    echo "unit: no tests in tests/unit"; exit 0; fi; \
 	PYTHONPATH=$(ANSIBLE_COLLECTIONS_PATH)$${PYTHONPATH:+:$$PYTHONPATH} pytest tests/unit -q
 
-molecule: deps ## Molecule scenarios (podman containers built from the lab image)
+molecule: deps ## Molecule scenarios (container lab; real-kernel: QEMU VM lab)
 	$(LAB) image
+	$(LAB) vm image
 	molecule test $(MOLECULE_SCENARIOS)
 
 test: deps lint sanity unit molecule ## THE test command: deps, lint, sanity, unit, molecule

@@ -5,7 +5,9 @@ image built by `lab.py vm image`, on its own qcow2 overlay.  Cabling:
 
   * mgmt: QEMU user networking (10.0.2.15 in each VM, 10.0.2.2 is the lab machine), with a
     hostfwd of 127.0.0.1:<port> to the VM's ssh;
-  * link0, link1: point-to-point UDP socket links between hv-east and hv-west;
+  * link0, link1, link2: point-to-point UDP socket links (cables) between hv-east and hv-west;
+    link0 and link1 carry no address from the lab: the inventory makes them the members of
+    bond0 (active-backup), which the network role creates; link2 has its address;
   * wan: one point-to-point UDP socket link from each pair host to the witness, which
     answers on a service address (a /32) routed over both; it stands for the routed path
     from each site to the third site.
@@ -37,8 +39,11 @@ HOSTS = {
     "witness": ("qw1", "lab-c", 30, 3),
 }
 PAIR = ("east", "west")
-PAIR_LINKS = ("link0", "link1")
+# cable -> (number used in MACs and UDP ports, PCI slot, network key or None for a bond member)
+PAIR_LINKS = {"link0": (1, 4, None), "link1": (2, 5, None), "link2": (5, 7, "link2")}
+BOND = {"interface": "bond0", "members": ("link0", "link1"), "network": "bond"}
 DATA_DISK = "2G"
+VG = "vg_vms"  # made on the data disk by `vm up`, like a sysadmin preparing a host
 # One vCPU per VM: on a loaded 2-core lab machine a second TCG vCPU thread mostly spins (guest
 # spinlocks and RCU waiting for a descheduled sibling). Measured boot to ssh, 3 VMs: see README.
 VCPUS = 1
@@ -55,8 +60,8 @@ def plan(index, roles):
     third = 10 * index
     port = BASE_PORT + 100 * index
     nets = {
-        "link0": f"172.30.{third}.0/24",
-        "link1": f"172.30.{third + 1}.0/24",
+        "bond": f"172.30.{third}.0/24",
+        "link2": f"172.30.{third + 1}.0/24",
         "wan-east": f"172.30.{third + 2}.0/24",
         "wan-west": f"172.30.{third + 3}.0/24",
     }
@@ -70,14 +75,14 @@ def plan(index, roles):
 
     nics = {role: [{"id": "mgmt", "mac": mac(role, 0), "pci": 3}] for role in roles}
     ports = {"bmc": port + 80, "ssh": {role: port + HOSTS[role][3] for role in roles}}
-    for num, link in enumerate(PAIR_LINKS, start=1):
+    for link, (num, pci, net) in PAIR_LINKS.items():
         for role, peer in (("east", "west"), ("west", "east")):
             nics[role].append(
                 {
                     "id": link,
                     "mac": mac(role, num),
-                    "pci": 3 + num,
-                    "cidr": addr(link, role) + "/24",
+                    "pci": pci,
+                    "cidr": addr(net, role) + "/24" if net else None,
                     "local": port + 10 * num + HOSTS[role][3],
                     "peer": port + 10 * num + HOSTS[peer][3],
                     "peer_role": peer,
@@ -112,7 +117,8 @@ def plan(index, roles):
                     "peer_id": "wan",
                 }
             )
-    return {"nets": nets, "witness_address": witness_address, "ports": ports, "nics": nics}
+    bond = {role: addr(BOND["network"], role) for role in PAIR}
+    return {"nets": nets, "witness_address": witness_address, "ports": ports, "nics": nics, "bond": bond}
 
 
 def cables(lab, role, link, one_end=False):
@@ -208,7 +214,8 @@ def qemu_argv(lab, role):
             append.append(f"vmpair_lab.dhcp={nic['mac']}")
         else:
             netdev = f"socket,id={nic['id']},udp=127.0.0.1:{nic['peer']},localaddr=127.0.0.1:{nic['local']}"
-            append.append(f"vmpair_lab.addr={nic['mac']},{nic['cidr']}")
+            if nic["cidr"]:  # bond members stay unconfigured: the network role makes the bond
+                append.append(f"vmpair_lab.addr={nic['mac']},{nic['cidr']}")
         if nic.get("route"):
             append.append(f"vmpair_lab.route={nic['route'][0]},{nic['route'][1]}")
         argv += [
@@ -224,8 +231,7 @@ def qemu_argv(lab, role):
         if other == "witness":
             append.append(f"vmpair_lab.host={plan_['witness_address']},{HOSTS[other][0]}")
         else:
-            link0 = next(n for n in plan_["nics"][other] if n["id"] == "link0")
-            append.append(f"vmpair_lab.host={link0['cidr'].split('/')[0]},{HOSTS[other][0]}")
+            append.append(f"vmpair_lab.host={plan_['bond'][other]},{HOSTS[other][0]}")
     argv += [
         "-append",
         " ".join(append),
@@ -440,13 +446,29 @@ def render_inventory(lab):
             **extra,
         }
 
-    links = []
-    for link, carries in (("link0", ["cluster", "replication"]), ("link1", ["cluster"])):
-        hosts = {}
-        for role in PAIR:
-            nic = next(n for n in plan_["nics"][role] if n["id"] == link)
-            hosts[HOSTS[role][0]] = {"interface": lab["ifnames"][role][link], "address": nic["cidr"].split("/")[0]}
-        links.append({"name": link, "network": plan_["nets"][link], "carries": carries, "hosts": hosts})
+    # repl: bond0 over the link0 and link1 cables (DRBD and corosync knet link 0); link2: corosync knet link 1.
+    bonded = {
+        HOSTS[role][0]: {
+            "interface": BOND["interface"],
+            "address": plan_["bond"][role],
+            "members": [lab["ifnames"][role][m] for m in BOND["members"]],
+        }
+        for role in PAIR
+    }
+    plain = {}
+    for role in PAIR:
+        nic = next(n for n in plan_["nics"][role] if n["id"] == "link2")
+        plain[HOSTS[role][0]] = {"interface": lab["ifnames"][role]["link2"], "address": nic["cidr"].split("/")[0]}
+    links = [
+        {
+            "name": "repl",
+            "network": plan_["nets"][BOND["network"]],
+            "carries": ["cluster", "replication"],
+            "bond": {"mode": "active-backup", "monitor": "mii", "interval_ms": 100},
+            "hosts": bonded,
+        },
+        {"name": "link2", "network": plan_["nets"]["link2"], "carries": ["cluster"], "hosts": plain},
+    ]
     bmc = json.load(open(os.path.join(lab_dir(lab["name"]), "bmc.json"), encoding="utf-8"))
     fencing = {
         HOSTS[role][0]: {
@@ -467,12 +489,12 @@ def render_inventory(lab):
         pair_vars["vmpair_witness"] = "qw1"
     pair_vars.update(
         {
-            "vmpair_storage_vg": "vg_vms",
+            "vmpair_storage_vg": VG,
             "vmpair_links": links,
             "vmpair_fencing": fencing,
             "vmpair_vms": [],
             "vmpair_drbd_require_kernel_module": True,
-            "vmpair_storage_vg_required": False,
+            "vmpair_storage_vg_required": True,
         }
     )
     children = {}
@@ -517,12 +539,20 @@ def cmd_up(args):
     )
     times = wait_ssh(lab, roles, started)
     lab["ifnames"] = {role: nic_names(lab, role) for role in roles}
+    for role in PAIR:
+        ensure_vg(lab, role)
     lab["boot_seconds"] = {HOSTS[r][0]: round(t, 1) for r, t in times.items()}
     save(lab)
     text = render_inventory(lab)
     os.makedirs(os.path.dirname(os.path.abspath(args.inventory)), exist_ok=True)
     write_atomic(args.inventory, text, mode=0o600)
     log(f"VM lab {args.name} up in {fmt_time(time.monotonic() - started)}; inventory {args.inventory}")
+
+
+def ensure_vg(lab, role):
+    """The host's disk preparation (a sysadmin's job, not the roles'): vg_vms on the data disk."""
+    disk = "/dev/disk/by-id/virtio-vmpair-data"
+    ssh(lab, role, f"vgs {VG} >/dev/null 2>&1 || {{ pvcreate -q {disk} && vgcreate -q {VG} {disk}; }}", timeout=120)
 
 
 def cmd_down(args):
@@ -616,7 +646,7 @@ def cmd_status(args):
             if nic["id"] == "mgmt":
                 address, cable = "10.0.2.15 (user)", "-"
             else:
-                address = nic["cidr"]
+                address = nic["cidr"] or f"({BOND['interface']} member)"
                 peer_end = f"{nic['peer_role']}:{nic['peer_id']}"
                 here = "off" if f"{role}:{nic['id']}" in off else "on"
                 there = "off" if peer_end in off else "on"

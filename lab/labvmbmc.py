@@ -210,7 +210,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {reset} {parts[3]} failed: {exc}", flush=True)
                 self._send(500, {"error": {"message": str(exc)}})
                 return
-        print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {reset} {parts[3]} done", flush=True)
+        print(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {time.time():.3f} {reset} {parts[3]} done", flush=True)
         self._send(204)
 
 

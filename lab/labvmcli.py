@@ -36,14 +36,23 @@ def add_parser(parser):
             p.add_argument("--no-wait", action="store_true", help="do not wait for ssh")
 
     for verb, text in (
-        ("cut", "pull a cable: set_link off on both ends (link0, link1, or HOST's wan path to the witness)"),
+        (
+            "cut",
+            "pull a cable: set_link off on both ends (link0, link1: bond0's members; link2; or HOST's wan path to the witness)",
+        ),
         ("restore", "plug a cable back: set_link on on both ends"),
     ):
         p = sub.add_parser(verb, help=text)
         p.add_argument("name", help="lab name")
         p.add_argument("host", help="east | west | both (or hv-east / hv-west)")
-        p.add_argument("link", choices=["link0", "link1", "wan"])
+        p.add_argument("link", choices=["link0", "link1", "link2", "wan"])
         p.add_argument("--one-end", action="store_true", help="only HOST's end (a one-sided failure)")
+
+    p = sub.add_parser("crash", help="kill a DRBD primary and time the peer: loss, fence, promotion (JSON)")
+    p.add_argument("name", help="lab name")
+    p.add_argument("host", help="east | west (or hv-east / hv-west): the Primary to kill")
+    p.add_argument("--resource", required=True, help="DRBD resource name")
+    p.add_argument("--timeout", type=float, default=300, help="seconds to wait for the promotion (default 300)")
 
     p = sub.add_parser("status", help="VMs, processes, ports, addresses and link states")
     p.add_argument("name", help="lab name")
@@ -62,6 +71,10 @@ def dispatch(args):
         import labvmimage
 
         return getattr(labvmimage, f"cmd_{args.vm_command}")(args)
+    if args.vm_command == "crash":
+        import labvmcrash
+
+        return labvmcrash.cmd_crash(args)
     if args.vm_command == "bmc":
         import labvmbmc
 

@@ -23,6 +23,8 @@ WITNESSES_GROUP = "vmpair_witnesses"
 HYPERVISORS = ("kvm", "xen")
 LEVELS = ("recovery", "ha", "ft")
 CARRIES = ("cluster", "replication")
+BOND_MODES = ("active-backup", "802.3ad")
+BOND_MONITORS = ("mii", "arp")
 WITNESS_ALGORITHMS = ("ffsplit", "lms")
 KNET_MAX_LINKS = 8
 DEFAULTS = {
@@ -179,6 +181,7 @@ def _check_links(chk, pair, hosts, links):
                 "%r is not a round trip time in milliseconds." % (rtt,),
                 "Give a number such as 0.4, or leave it out.",
             )
+        bond = _check_bond_options(chk, where, var, link.get("bond"))
         link_hosts = link.get("hosts")
         addresses = {}
         if not isinstance(link_hosts, dict):
@@ -252,6 +255,7 @@ def _check_links(chk, pair, hosts, links):
                 "interface": iface,
                 "address": str(address) if address is not None else entry.get("address"),
                 "prefix": network.prefixlen if network is not None else None,
+                "members": _check_members(chk, "%s host %s" % (where, host), hvar, iface, entry.get("members")),
             }
         out.append(
             {
@@ -259,9 +263,11 @@ def _check_links(chk, pair, hosts, links):
                 "network": str(network) if network is not None else link.get("network"),
                 "carries": list(carries),
                 "rtt_ms": rtt,
+                "bond": bond,
                 "hosts": addresses,
             }
         )
+    _check_interfaces_used_once(chk, where, hosts, out)
     cluster = [link for link in out if "cluster" in link["carries"]]
     if len(cluster) < 2:
         chk.add(
@@ -288,6 +294,92 @@ def _check_links(chk, pair, hosts, links):
     for number, link in enumerate(cluster):
         link["linknumber"] = number
     return out
+
+
+def _check_bond_options(chk, where, var, bond):
+    """The link's `bond` options (used on hosts whose entry lists `members`)."""
+    out = {"mode": "active-backup", "monitor": "mii", "interval_ms": 100}
+    if bond is None:
+        return out
+    if not isinstance(bond, dict):
+        chk.add(
+            where, var + ".bond", "%r is not a mapping." % (bond,), "Give {mode: ..., monitor: ...} or leave it out."
+        )
+        return out
+    for key in sorted(set(bond) - set(out)):
+        chk.add(where, var + ".bond." + str(key), "is not a bond option.", "Use mode, monitor and interval_ms.")
+    for key, choices in (("mode", BOND_MODES), ("monitor", BOND_MONITORS)):
+        value = bond.get(key, out[key])
+        if value not in choices:
+            chk.add(
+                where, var + ".bond." + key, "%r is not one of %s." % (value, ", ".join(choices)), "Use one of them."
+            )
+        else:
+            out[key] = value
+    interval = bond.get("interval_ms", out["interval_ms"])
+    if not _is_int(interval) or not 10 <= interval <= 10000:
+        chk.add(
+            where,
+            var + ".bond.interval_ms",
+            "%r is not a whole number of milliseconds from 10 to 10000." % (interval,),
+            "Use the link monitor interval, e.g. 100.",
+        )
+    else:
+        out["interval_ms"] = interval
+    if out["monitor"] == "arp" and out["mode"] != "active-backup":
+        chk.add(
+            where,
+            var + ".bond.monitor",
+            "ARP monitoring works with mode active-backup only (the kernel refuses it with 802.3ad).",
+            "Use monitor: mii with 802.3ad (LACP watches the partner itself).",
+        )
+    return out
+
+
+def _check_members(chk, where, hvar, iface, members):
+    """A host's bond members: none (a plain interface) or two or more interface names."""
+    if members is None:
+        return []
+    if (
+        not isinstance(members, list)
+        or len(members) < 2
+        or any(not isinstance(m, str) or not _IFACE_RE.match(m) for m in members)
+    ):
+        chk.add(
+            where,
+            hvar + ".members",
+            "%r is not a list of two or more interface names." % (members,),
+            "List the interfaces (cables) the bond %s is made of, e.g. [ens4, ens5], or leave it out." % iface,
+        )
+        return []
+    if len(set(members)) != len(members) or iface in members:
+        chk.add(
+            where,
+            hvar + ".members",
+            "%r names an interface twice or the bond %s itself." % (members, iface),
+            "List each member interface once; the bond is the link's interface.",
+        )
+        return []
+    return list(members)
+
+
+def _check_interfaces_used_once(chk, where, hosts, links):
+    """On each host, an interface (or bond member) belongs to one link only."""
+    for host in hosts:
+        owner = {}
+        for link in links:
+            entry = link["hosts"].get(host)
+            if not entry:
+                continue
+            for iface in [entry["interface"]] + entry["members"]:
+                if iface in owner and owner[iface] != link["name"]:
+                    chk.add(
+                        "%s host %s" % (where, host),
+                        "vmpair_links[%s].hosts.%s" % (link["name"], host),
+                        "interface %s is already used by link %s." % (iface, owner[iface]),
+                        "Give each link its own interface (two links on one interface are one path).",
+                    )
+                owner.setdefault(iface, link["name"])
 
 
 def _check_fencing(chk, pair, hosts, fencing):

@@ -192,3 +192,28 @@ def test_network_link_stanza():
         "network", "link.j2", __vmpair_site={"pair": pair}, __vmpair_link=pair["links"][1], inventory_hostname="hv-west"
     )
     assert "auto eno1\niface eno1 inet static\n    address 10.10.1.2/24" in text
+
+
+@pytest.mark.parametrize(
+    "monitor, expected",
+    [
+        ("mii", ["    bond-miimon 100\n"]),
+        ("arp", ["    bond-arp-interval 100\n", "    bond-arp-ip-target 10.10.0.1\n", "    bond-arp-validate all\n"]),
+    ],
+)
+def test_network_bond_stanza(monitor, expected):
+    pairs, witnesses, hostvars = site()
+    links = hostvars["hv-east"]["vmpair_links"]
+    links[0]["bond"] = {"monitor": monitor}
+    for host in ("hv-east", "hv-west"):
+        links[0]["hosts"][host].update(interface="bond0", members=["ens4", "ens5"])
+    set_pair_var(hostvars, "vmpair_links", links)
+    pair = site_model.build_site(pairs, witnesses, hostvars)["pairs"]["pair_mail"]
+    text = render(
+        "network", "link.j2", __vmpair_site={"pair": pair}, __vmpair_link=pair["links"][0], inventory_hostname="hv-west"
+    )
+    assert "auto bond0\niface bond0 inet static\n    address 10.10.0.2/24\n" in text
+    assert "    bond-slaves ens4 ens5\n    bond-mode active-backup\n" in text
+    for line in expected:
+        assert line in text
+    assert ("miimon" in text) == (monitor == "mii")

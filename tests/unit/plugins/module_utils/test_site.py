@@ -35,7 +35,13 @@ def test_valid_site_is_described():
     ]
     assert [(link["name"], link["linknumber"]) for link in pair["cluster_links"]] == [("link0", 0), ("link1", 1)]
     assert [link["name"] for link in pair["replication_links"]] == ["link0"]
-    assert pair["links"][1]["hosts"]["hv-west"] == {"interface": "eno1", "address": "10.10.1.2", "prefix": 24}
+    assert pair["links"][1]["hosts"]["hv-west"] == {
+        "interface": "eno1",
+        "address": "10.10.1.2",
+        "prefix": 24,
+        "members": [],
+    }
+    assert pair["links"][0]["bond"] == {"mode": "active-backup", "monitor": "mii", "interval_ms": 100}
     assert pair["witness"] == {
         "host": "qw1",
         "address": "192.0.2.30",
@@ -155,6 +161,55 @@ def test_overlapping_link_networks_are_one_path():
     problem = only_problem(pairs, witnesses, hostvars)
     assert problem.variable == "vmpair_links[link1].network"
     assert "overlaps link link0" in problem.message
+
+
+def test_a_bonded_link_is_described_with_its_members():
+    pairs, witnesses, hostvars = site()
+    links = hostvars["hv-east"]["vmpair_links"]
+    links[0]["bond"] = {"monitor": "arp", "interval_ms": 200}
+    for host in ("hv-east", "hv-west"):
+        links[0]["hosts"][host].update(interface="bond0", members=["ens4", "ens5"])
+    set_pair_var(hostvars, "vmpair_links", links)
+    link = site_model.build_site(pairs, witnesses, hostvars)["pairs"]["pair_mail"]["links"][0]
+    assert link["bond"] == {"mode": "active-backup", "monitor": "arp", "interval_ms": 200}
+    assert link["hosts"]["hv-east"]["members"] == ["ens4", "ens5"]
+
+
+@pytest.mark.parametrize(
+    "change, variable, expected",
+    [
+        ({"members": ["ens4"]}, "[link0].hosts.hv-east.members", "is not a list of two or more interface names"),
+        ({"members": ["ens4", "ens4"]}, "[link0].hosts.hv-east.members", "names an interface twice"),
+        ({"members": ["ens4", "eno1"]}, "[link1].hosts.hv-east", "interface eno1 is already used by link link0"),
+        ({"bond": {"mode": "balance-alb"}}, "[link0].bond.mode", "'balance-alb' is not one of active-backup, 802.3ad"),
+        ({"bond": {"mode": "802.3ad", "monitor": "arp"}}, "[link0].bond.monitor", "ARP monitoring works with mode"),
+        ({"bond": {"interval_ms": 5}}, "[link0].bond.interval_ms", "from 10 to 10000"),
+        ({"bond": {"miimon": 100}}, "[link0].bond.miimon", "is not a bond option"),
+    ],
+)
+def test_bad_bond_names_the_variable(change, variable, expected):
+    pairs, witnesses, hostvars = site()
+    links = hostvars["hv-east"]["vmpair_links"]
+    links[0]["hosts"]["hv-east"]["interface"] = "bond0"
+    if "members" in change:
+        links[0]["hosts"]["hv-east"]["members"] = change["members"]
+    else:
+        links[0]["bond"] = change["bond"]
+    set_pair_var(hostvars, "vmpair_links", links)
+    problem = only_problem(pairs, witnesses, hostvars)
+    assert problem.variable == "vmpair_links" + variable
+    assert expected in problem.message
+    assert problem.fix
+
+
+def test_two_links_on_one_interface_are_refused():
+    pairs, witnesses, hostvars = site()
+    links = hostvars["hv-east"]["vmpair_links"]
+    links[1]["hosts"]["hv-west"]["interface"] = "enp65s0f0"
+    set_pair_var(hostvars, "vmpair_links", links)
+    problem = only_problem(pairs, witnesses, hostvars)
+    assert problem.where == "pair pair_mail host hv-west"
+    assert "interface enp65s0f0 is already used by link link0" in problem.message
 
 
 def test_missing_host_on_a_link_and_unknown_host():
