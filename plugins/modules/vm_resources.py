@@ -1,0 +1,220 @@
+#!/usr/bin/python
+# Copyright (c) duplex.vmpair contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vm_resources
+short_description: The Pacemaker resources of protected VMs, all VMs in one CIB transaction
+version_added: 0.1.0
+description:
+  - The cluster half of protecting VMs. For each VM in O(vms) it manages a promotable C(ocf:linbit:drbd) clone
+    (C(drbd-VM-clone)), an C(ocf:heartbeat:VirtualDomain) resource (C(vm-VM)), the colocation of the VM with
+    the Promoted role, the order promote-then-start (so the VM stops before the demote) and the preference for
+    the VM's host.
+  - Level C(ha) lets the cluster restart the VM on the peer after a host loss (after fencing the lost host).
+    Level C(recovery) forbids the cluster to promote DRBD anywhere but the VM's host, so the VM never starts on
+    the peer by itself; moving it is running this module with the other host as O(vms[].host).
+  - The level of a VM can be changed on a running VM; the VM is not restarted.
+  - Every change of one call, for all VMs, is one C(pcs cluster cib-push) of a CIB copy edited with C(pcs -f)
+    (one transaction). Check mode makes the same edits on the copy and does not push, so the diff is exact.
+  - O(state=absent) removes the VMs' resources and constraints. By default the VMs and DRBD are stopped first;
+    with O(leave_running=true) the cluster lets go of them while they keep running (how unprotecting starts).
+  - Run it once per pair (C(run_once) on one host of the pair), because the CIB is the cluster's, not the host's.
+  - The DRBD resources and the domain definitions (O(vms[].config)) must exist on both hosts before the
+    resources are created.
+extends_documentation_fragment:
+  - duplex.vmpair.common
+  - duplex.vmpair.common.full_support
+  - duplex.vmpair.common.cib_file
+options:
+  vms:
+    description:
+      - The VMs. With O(state=absent) only O(vms[].name) is used.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: The libvirt domain name; resource ids are derived from it.
+        type: str
+        required: true
+      level:
+        description:
+          - C(ha) (synchronous copy, automatic restart on the peer) or C(recovery) (asynchronous copy, the VM
+            moves only on request).
+          - C(ft) is refused with a message, because it is not available yet.
+        type: str
+        choices: [ha, recovery, ft]
+        default: ha
+      host:
+        description:
+          - The cluster node the VM runs on (C(ha)) or is pinned to (C(recovery)).
+          - For C(ha) this is a preference (score 100) below the resource stickiness (200), so a VM that failed
+            over does not fail back by itself.
+        type: str
+      drbd_resource:
+        description: The DRBD resource that holds the VM's disks. Default C(vm-NAME), the name the collection uses.
+        type: str
+      config:
+        description: Absolute path of the domain XML on both hosts. Default C(/etc/libvirt/qemu/NAME.xml) for kvm,
+          C(/etc/libvirt/libxl/NAME.xml) for xen.
+        type: path
+      hypervisor:
+        description: C(kvm) (C(qemu:///system)) or C(xen) (C(xen:///system)).
+        type: str
+        choices: [kvm, xen]
+        default: kvm
+      force_stop:
+        description: Destroy the guest at once on stop instead of a clean shutdown first.
+        type: bool
+        default: false
+      stop_timeout:
+        description: Seconds a clean shutdown may take before the agent destroys the guest (at least 10).
+        type: int
+        default: 120
+  state:
+    description: V(present) creates or updates, V(absent) removes.
+    type: str
+    choices: [present, absent]
+    default: present
+  leave_running:
+    description:
+      - With O(state=absent), remove the resources without stopping the VMs and DRBD (the cluster property
+        C(stop-orphan-resources) is C(false) for that push and restored after).
+    type: bool
+    default: false
+requirements:
+  - pcs 0.11, pacemaker-cli-utils (cibadmin, crm_resource), resource-agents and drbd-utils (for the agents'
+    metadata) on the target host.
+seealso:
+  - module: duplex.vmpair.fence_device
+  - module: duplex.vmpair.pair_info
+author:
+  - duplex.vmpair contributors (!UNKNOWN)
+"""
+
+EXAMPLES = r"""
+- name: Let the cluster run two protected VMs (one transaction)
+  duplex.vmpair.vm_resources:
+    vms:
+      - {name: mail, level: ha, host: hv-east}
+      - {name: build, level: recovery, host: hv-west}
+  run_once: true
+
+- name: Move a recovery VM to the other host (stop, demote, promote, start, in that order)
+  duplex.vmpair.vm_resources:
+    vms:
+      - {name: build, level: recovery, host: hv-east}
+  run_once: true
+
+- name: Let go of a VM without stopping it
+  duplex.vmpair.vm_resources:
+    vms: [{name: build}]
+    state: absent
+    leave_running: true
+  run_once: true
+"""
+
+RETURN = r"""
+commands:
+  description: The pcs commands (and refreshes) that were run, or would be in check mode, as argument lists.
+  returned: success
+  type: list
+  elements: list
+  sample:
+    - [pcs, resource, create, drbd-mail, ocf:linbit:drbd, drbd_resource=vm-mail]
+pushes:
+  description: How many times the CIB was pushed (0 in check mode or when nothing changed; 1 for a change).
+  returned: success
+  type: int
+  sample: 1
+diff:
+  description: The VMs' resources and constraints (CIB XML) before and after.
+  returned: success
+  type: dict
+  contains:
+    before: {description: The objects before the run., type: str}
+    after: {description: The objects after the run., type: str}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.vm_cib import (
+    VmCibError,
+    ensure_vms_absent,
+    ensure_vms_present,
+    protected_vm,
+)
+
+CONFIG_DIRS = {"kvm": "/etc/libvirt/qemu", "xen": "/etc/libvirt/libxl"}
+VM_OPTIONS = {
+    "name": {"type": "str", "required": True},
+    "level": {"type": "str", "choices": ["ha", "recovery", "ft"], "default": "ha"},
+    "host": {"type": "str"},
+    "drbd_resource": {"type": "str"},
+    "config": {"type": "path"},
+    "hypervisor": {"type": "str", "choices": ["kvm", "xen"], "default": "kvm"},
+    "force_stop": {"type": "bool", "default": False},
+    "stop_timeout": {"type": "int", "default": 120},
+}
+
+
+def wanted_vms(vms):
+    """ProtectedVm tuples from the module's O(vms), defaults filled in."""
+    out = []
+    for vm in vms:
+        hypervisor = vm["hypervisor"]
+        out.append(
+            protected_vm(
+                vm["name"],
+                vm["level"],
+                vm["host"],
+                vm["drbd_resource"] or "vm-%s" % vm["name"],
+                vm["config"] or "%s/%s.xml" % (CONFIG_DIRS[hypervisor], vm["name"]),
+                hypervisor=hypervisor,
+                force_stop=vm["force_stop"],
+                stop_timeout=vm["stop_timeout"],
+            )
+        )
+    return out
+
+
+def run_module():
+    module = AnsibleModule(
+        argument_spec={
+            "vms": {"type": "list", "elements": "dict", "required": True, "options": VM_OPTIONS},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "leave_running": {"type": "bool", "default": False},
+            "cib_file": {"type": "path"},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    runner = CommandRunner(module, cib_file=params["cib_file"])
+    try:
+        if params["state"] == "present":
+            result = ensure_vms_present(runner, wanted_vms(params["vms"]), check_mode=module.check_mode)
+        else:
+            names = [vm["name"] for vm in params["vms"]]
+            result = ensure_vms_absent(
+                runner, names, leave_running=params["leave_running"], check_mode=module.check_mode
+            )
+    except CommandError as exc:
+        module.fail_json(**exc.fail_kwargs())
+    except VmCibError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result.as_dict())
+
+
+def main():
+    run_module()
+
+
+if __name__ == "__main__":
+    main()
