@@ -80,7 +80,7 @@ unit: venv collections ## pytest tests/unit
 molecule: deps ## Molecule scenarios (container lab; real-kernel: QEMU VM lab)
 	$(LAB) image
 	$(LAB) vm image
-	molecule test $(MOLECULE_SCENARIOS)
+	scripts/molecule.sh $(MOLECULE_SCENARIOS)
 
 test: deps lint sanity unit molecule ## THE test command: deps, lint, sanity, unit, molecule
 
@@ -90,8 +90,9 @@ demo: deps ## container lab, site.yml on it, then validate.yml prints the pair's
 	ansible-playbook -i $(DEMO_INVENTORY) playbooks/site.yml
 	ansible-playbook -i $(DEMO_INVENTORY) playbooks/validate.yml
 
-lab-down: ## remove the demo lab and any Molecule/bench labs (images stay)
+lab-down: ## remove the demo lab and any Molecule/bench labs, containers and VMs (images stay)
 	$(LAB) down --all
+	$(LAB) vm down --all
 
 build: venv ## collection tarball in .build/dist
 	ansible-galaxy collection build --force --output-path $(BUILD)/dist

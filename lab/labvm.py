@@ -556,11 +556,22 @@ def ensure_vg(lab, role):
 
 
 def cmd_down(args):
-    if not os.path.isdir(lab_dir(args.name)):
-        log(f"no VM lab {args.name}")
+    if getattr(args, "all", False):
+        names = sorted(os.listdir(LABS_DIR)) if os.path.isdir(LABS_DIR) else []
+        for name in names:
+            _down(name)
+        if not names:
+            log("no VM lab")
+        return
+    _down(args.name)
+
+
+def _down(name):
+    if not os.path.isdir(lab_dir(name)):
+        log(f"no VM lab {name}")
         return
     try:
-        lab = load(args.name)
+        lab = load(name)
     except LabError:
         lab = None
     if lab:
@@ -570,8 +581,8 @@ def cmd_down(args):
         import labvmbmc
 
         labvmbmc.stop(lab)
-    shutil.rmtree(lab_dir(args.name))
-    log(f"removed VM lab {args.name} (the image stays)")
+    shutil.rmtree(lab_dir(name))
+    log(f"removed VM lab {name} (the image stays)")
 
 
 def cmd_kill(args):

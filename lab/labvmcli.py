@@ -20,7 +20,9 @@ def add_parser(parser):
     p.add_argument("--memory", type=int, default=1024, help="MiB of RAM per VM (default 1024)")
 
     p = sub.add_parser("down", help="stop a VM lab and remove its overlays and state (keeps the image)")
-    p.add_argument("--name", required=True, help="lab name")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--name", help="lab name")
+    which.add_argument("--all", action="store_true", help="every VM lab")
 
     for verb, text in (
         ("poweroff", "graceful power off (ACPI system_powerdown), killed after --timeout"),

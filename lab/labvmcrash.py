@@ -4,8 +4,9 @@ Kills HOST's QEMU process (as `vm kill`), then watches the peer over the lab's m
 and the power service's log until the peer is DRBD Primary:
 
   loss_s      the peer's DRBD connection to HOST is gone (polled, so within one poll period)
-  fenced_s    the power service powered HOST off at the cluster's request (its log: a fence agent
-              such as fence_redfish sent ForceOff; exact)
+  fenced_s    the cluster's fence agent (fence_redfish) completed its power action on HOST at the
+              power service (its log, exact): the off, or for a reboot of a host that is already
+              off, the power-on that ends the fence
   promoted_s  the peer is Primary for RES (polled)
 
 Times are seconds after the kill, on the lab machine's clock. Prints one JSON object on stdout.
@@ -22,14 +23,14 @@ from labcore import LabError, log
 
 
 def _fence_times(lab, host, offset, since):
-    """Epoch times of ForceOff requests for `host` logged after byte `offset` of the bmc log."""
+    """Times (after `since`) of the power actions on `host` logged after byte `offset` of the bmc log."""
     out = []
     with open(labvmbmc.files(lab)["log"], encoding="utf-8", errors="replace") as fh:
         fh.seek(offset)
         for line in fh:
             fields = line.split()
             # "<iso time> <epoch> <ResetType> <host> done" (labvmbmc)
-            if len(fields) == 5 and fields[2] in ("ForceOff", "ForceRestart", "PowerCycle") and fields[3] == host:
+            if len(fields) == 5 and fields[4] == "done" and fields[3] == host:
                 try:
                     out.append(float(fields[1]) - since)
                 except ValueError:

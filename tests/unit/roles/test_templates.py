@@ -214,6 +214,7 @@ def test_network_bond_stanza(monitor, expected):
     )
     assert "auto bond0\niface bond0 inet static\n    address 10.10.0.2/24\n" in text
     assert "    bond-slaves ens4 ens5\n    bond-mode active-backup\n" in text
+    assert "    bond-primary ens4\n" in text
     for line in expected:
         assert line in text
     assert ("miimon" in text) == (monitor == "mii")
