@@ -21,7 +21,8 @@ module re-exports their public names, so callers import everything from here:
    drbdadm argument lists a module runs on each host.
 
 Names, versions, levels, the secret rules and the errors all parts share are
-in :mod:`.drbd_base` (with the naming rules).
+in :mod:`.drbd_base` (with the naming rules); :mod:`.drbd_size` sizes the
+backing LV of a disk under DRBD's internal metadata.
 
 The shared secret is only ever written into the rendered text. It never
 appears in an exception, a ``repr`` or a parse result (that keeps a salted
@@ -78,6 +79,11 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_config import (
     render_resource,
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_parse import parse_dump_xml, resource_differences
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_size import (
+    backing_bytes,
+    internal_md_bytes,
+    usable_bytes,
+)
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import MASK
 
 __all__ = [
@@ -103,6 +109,7 @@ __all__ = [
     "ParseError",
     "ResourceSpec",
     "allocate",
+    "backing_bytes",
     "build_resource",
     "check_disk_name",
     "check_secret",
@@ -110,6 +117,7 @@ __all__ = [
     "device_path",
     "disk_of_lv",
     "has_metadata",
+    "internal_md_bytes",
     "host_plan",
     "level_settings",
     "lv_name",
@@ -122,4 +130,5 @@ __all__ = [
     "resource_name",
     "resource_path",
     "secret_digest",
+    "usable_bytes",
 ]

@@ -12,7 +12,8 @@ import pytest
 
 from ansible_collections.duplex.vmpair.plugins.modules import vm_resources
 
-EAST, WEST = "hv-east", "hv-west"
+EAST = "hv-east"
+WEST = "hv-west"
 
 
 def tool(*args, cib=None):
