@@ -110,4 +110,3 @@ def test_absent_removes_everything(run_module, pair_cib):
     assert "vm-mail" not in cib and "drbd-build" not in cib
     rc, again = run_module(vm_resources.main, args(pair_cib, [{"name": "mail"}], state="absent"))
     assert rc == 0 and again["changed"] is False
-
