@@ -11,6 +11,7 @@ __metaclass__ = type
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
+from ansible.release import __version__ as ansible_version
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
 
@@ -27,7 +28,7 @@ class ActionModule(ActionBase):
         hostvars = task_vars["hostvars"]
         groups = task_vars.get("groups", {})
 
-        pairs = self._pair_groups(hostvars, groups)
+        pairs = self._pair_groups(hostvars)
         witnesses = list(groups.get(site_model.WITNESSES_GROUP, []))
         names = set(witnesses)
         for members in pairs.values():
@@ -71,17 +72,20 @@ class ActionModule(ActionBase):
         return result
 
     @staticmethod
-    def _pair_groups(hostvars, groups):
+    def _pair_groups(hostvars):
         """{pair group: [hosts]} for every child group of vmpair_pairs, in inventory order."""
         inventory = getattr(hostvars, "_inventory", None)
-        top = inventory.groups.get(site_model.PAIRS_GROUP) if inventory is not None else None
-        if top is not None:
-            return {g.name: [h.name for h in g.get_hosts()] for g in top.child_groups}
-        # Without the inventory object (should not happen on ansible-core >= 2.16): any group whose
-        # hosts all belong to vmpair_pairs and that is not one of ours is taken as a pair.
-        members = set(groups.get(site_model.PAIRS_GROUP, []))
-        skip = {"all", "ungrouped", site_model.PAIRS_GROUP, site_model.WITNESSES_GROUP}
-        return {g: list(h) for g, h in groups.items() if g not in skip and h and set(h) <= members}
+        if inventory is None:
+            # The pairs are the child groups of vmpair_pairs: only the inventory object knows the
+            # group tree (the flat `groups` variable does not). ansible-core 2.16+ always has it.
+            raise AnsibleError(
+                "duplex.vmpair.site_model cannot read the inventory's group tree from hostvars "
+                "(ansible-core %s?). Fix: run it with ansible-core 2.16 or newer." % ansible_version
+            )
+        top = inventory.groups.get(site_model.PAIRS_GROUP)
+        if top is None:
+            return {}  # build_site then reports that the site has no pair
+        return {g.name: [h.name for h in g.get_hosts()] for g in top.child_groups}
 
     def _host_data(self, hostvars, name):
         try:

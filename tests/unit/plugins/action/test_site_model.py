@@ -137,6 +137,17 @@ def test_a_bad_inventory_names_pair_host_variable_and_fix(tmp_path):
     assert "pair pair_mail: vmpair_witness: the hosts are on different sites" in proc.stdout
 
 
+def test_an_inventory_without_the_pairs_group_says_so(tmp_path):
+    # The same hosts, but in a flat group: nothing is guessed from other groups.
+    data = yaml.safe_load(INVENTORY)
+    pair = data["all"]["children"].pop("vmpair_pairs")["children"]["pair_mail"]
+    data["all"]["children"]["pair_mail"] = pair
+    proc, results = run(tmp_path, yaml.safe_dump(data))
+    assert proc.returncode != 0
+    assert results == {}
+    assert "vmpair_pairs" in proc.stdout
+
+
 def run_check_site(tmp_path, inventory):
     return ansible_playbook(tmp_path, inventory, os.path.join(REPO_ROOT, "playbooks", "check_site.yml"))
 
