@@ -67,6 +67,15 @@ def add_parser(parser):
     p = sub.add_parser("bmc", help="run the lab's Redfish power service in the foreground (vm up starts it)")
     p.add_argument("name", help="lab name")
 
+    p = sub.add_parser("guest-image", help="build the nested test guest (kernel + busybox initramfs), cached by hash")
+    p.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
+    p = sub.add_parser("guest-check", help="every VMPAIR-ACK in LOG must be a record on DISK (JSON summary)")
+    p.add_argument("disk", help="the guest's disk: an image file or a block device")
+    p.add_argument("log", help="the guest's serial console output")
+    p = sub.add_parser("guest-selftest", help="boot the test guest under QEMU here, kill -9 it, check its disk")
+    p.add_argument("--writes", type=int, default=50, help="acknowledged writes to wait for (default 50)")
+    p.add_argument("--timeout", type=float, default=180, help="seconds (default 180)")
+
 
 def dispatch(args):
     if args.vm_command in ("deps", "image"):
@@ -77,6 +86,10 @@ def dispatch(args):
         import labvmcrash
 
         return labvmcrash.cmd_crash(args)
+    if args.vm_command.startswith("guest-"):
+        import labguest
+
+        return getattr(labguest, "cmd_" + args.vm_command[len("guest-") :])(args)
     if args.vm_command == "bmc":
         import labvmbmc
 
