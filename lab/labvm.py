@@ -480,6 +480,10 @@ def render_inventory(lab):
                 "password": bmc["password"],
                 "ssl_insecure": "1",
                 "systems_uri": f"/redfish/v1/Systems/{HOSTS[role][0]}",
+                # fence_redfish takes 8-20 s per call under TCG (its Python start-up): Pacemaker's
+                # 20 s default would record timed-out monitors and refuse a slow reboot.
+                "pcmk_monitor_timeout": "120s",
+                "pcmk_reboot_timeout": "240s",
             },
         }
         for role in PAIR
