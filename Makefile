@@ -35,7 +35,7 @@ export PY_COLORS ?= $(if $(CI),0,1)
 LAB := python3 lab/lab.py
 VENV_PY_VERSION = $(shell $(VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: help deps tools venv collections lab-deps lint sanity unit molecule test demo lab-down \
+.PHONY: help deps tools venv collections lab-deps lint sanity unit molecule test test-real-kernel demo lab-down \
 	build bench changelog clean
 
 help: ## list the targets
@@ -77,10 +77,13 @@ unit: venv collections ## pytest tests/unit
 	    echo "unit: no tests in tests/unit"; exit 0; fi; \
 	PYTHONPATH=$(ANSIBLE_COLLECTIONS_PATH)$${PYTHONPATH:+:$$PYTHONPATH} pytest tests/unit -q
 
-molecule: deps ## Molecule scenarios (container lab; real-kernel: QEMU VM lab)
+molecule: deps ## Molecule scenarios on the container lab (default, faults, xen)
 	$(LAB) image
-	$(LAB) vm image
 	scripts/molecule.sh $(MOLECULE_SCENARIOS)
+
+test-real-kernel: deps ## Molecule real-kernel on QEMU VMs (real DRBD, bond, crash); 40-55 min
+	$(LAB) vm image
+	molecule test -s real-kernel
 
 test: deps lint sanity unit molecule ## THE test command: deps, lint, sanity, unit, molecule
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Run the Molecule scenarios for `make molecule`.
 #   scripts/molecule.sh [--all | -s NAME ...]
-# With --all (the default): the real-kernel scenario (QEMU VMs, mostly waiting on emulated CPUs
-# and on the cluster's own timers) runs in the background while the container scenarios run one
-# after the other in the foreground; its output goes to .build/molecule-real-kernel.log and is
-# printed when it ends. MOLECULE_PARALLEL=0 runs everything one after the other instead.
+# --all (the default) runs the container-lab scenarios one after the other. The real-kernel
+# scenario (QEMU VMs under TCG) joins only with VMPAIR_REAL_KERNEL=1 (`make test-real-kernel`
+# sets it): on the 2-core CI machine it takes 40-55 min by itself, and `make test` with it took
+# about 80 min, over the 60 min budget. It then runs in the background while the container
+# scenarios run in the foreground; its output goes to .build/molecule-real-kernel.log and is
+# printed when it ends (MOLECULE_PARALLEL=0: one after the other instead).
 # Each scenario uses its own lab (index), so they do not share hosts or addresses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +17,17 @@ mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.ym
 background=()
 foreground=()
 for s in "${scenarios[@]}"; do
-  if [[ $s == real-kernel && ${MOLECULE_PARALLEL:-1} != 0 ]]; then background+=("$s"); else foreground+=("$s"); fi
+  if [[ $s == real-kernel ]]; then
+    if [[ ${VMPAIR_REAL_KERNEL:-0} != 1 ]]; then
+      echo "molecule: scenario real-kernel skipped (make test-real-kernel runs it)"
+    elif [[ ${MOLECULE_PARALLEL:-1} != 0 ]]; then
+      background+=("$s")
+    else
+      foreground+=("$s")
+    fi
+  else
+    foreground+=("$s")
+  fi
 done
 mkdir -p .build
 pids=()
@@ -49,4 +61,4 @@ if [[ ${#failed[@]} -gt 0 ]]; then
   echo "molecule: FAILED scenarios: ${failed[*]}" >&2
   exit 1
 fi
-echo "molecule: all scenarios passed: ${scenarios[*]}"
+echo "molecule: all scenarios passed: ${foreground[*]} ${background[*]}"
