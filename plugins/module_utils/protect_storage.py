@@ -17,7 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_base import DrbdError, lv_name
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_base import DrbdError, lv_name, lv_path
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_size import backing_bytes
 
 GIB = 1024**3
@@ -76,7 +76,7 @@ def storage_plan(host, domain, capacities, vg, vg_free, extent, existing_lvs=Non
                 "format": disk.format,
                 "capacity": capacity,
                 "lv": name,
-                "lv_path": "/dev/%s/%s" % (vg, name),
+                "lv_path": lv_path(vg, domain.name, disk.target),
                 "lv_bytes": size,
                 "exists": exists,
             }
