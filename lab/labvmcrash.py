@@ -22,10 +22,10 @@ import labvmbmc
 from labcore import LabError, log
 
 
-def _fence_times(lab, host, offset, since):
+def _fence_times(log_path, host, offset, since):
     """Times (after `since`) of the power actions on `host` logged after byte `offset` of the bmc log."""
     out = []
-    with open(labvmbmc.files(lab)["log"], encoding="utf-8", errors="replace") as fh:
+    with open(log_path, encoding="utf-8", errors="replace") as fh:
         fh.seek(offset)
         for line in fh:
             fields = line.split()
@@ -67,7 +67,7 @@ def cmd_crash(args):
             result["promoted_s"] = now
             break
         time.sleep(0.2)
-    fences = _fence_times(lab, host, offset, wall0) if os.path.exists(log_path) else []
+    fences = _fence_times(log_path, host, offset, wall0) if os.path.exists(log_path) else []
     if fences:
         result["fenced_s"] = round(fences[0], 2)
     result["polls"] = polls
