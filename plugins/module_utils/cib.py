@@ -316,7 +316,7 @@ def element_xml(el):
 # the transaction
 
 
-def _logical(cmd):
+def logical_command(cmd):
     """A pcs command as shown to users: without ``-f TEMPFILE``."""
     if len(cmd) > 2 and cmd[0] == "pcs" and cmd[1] == "-f":
         return ["pcs"] + list(cmd[3:])
@@ -365,13 +365,13 @@ class CibTransaction:
     def pcs(self, *args):
         cmd = pcs_cmd(self.file_runner, *args)
         self.file_runner.run(cmd)
-        self.commands.append(_logical(cmd))
+        self.commands.append(logical_command(cmd))
 
     def run_all(self, commands):
         """Run commands built with :func:`pcs_cmd` against this transaction's file runner."""
         for cmd in commands:
             self.file_runner.run(cmd)
-            self.commands.append(_logical(cmd))
+            self.commands.append(logical_command(cmd))
 
     def push(self):
         self.runner.run(pcs_cmd(self.runner, "cluster", "cib-push", self.copy, f"diff-against={self.original}"))

@@ -6,8 +6,9 @@
 
 :func:`ensure_fence_device` reads the device and its avoids location
 constraints from the CIB, compares them with the wanted agent, options,
-meta attributes, fenced host and delay, and runs the pcs commands that
-differ (unless in check mode). Option values the agent's metadata calls
+meta attributes, fenced host and delay, and applies the pcs commands that
+differ in ONE CIB transaction (unless in check mode): the device never
+exists in the cluster without its avoids constraint. Option values the agent's metadata calls
 passwords, or whose names look secret, are masked in commands, diffs and
 errors.
 """
@@ -22,9 +23,11 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.cib import (
     MINUS_INFINITY,
+    CibTransaction,
     PcsError,
     Result,
     find_resource,
+    logical_command,
     normalize_value,
     nvpairs,
     pcs_cmd,
@@ -272,12 +275,17 @@ def ensure_fence_device(
 
     before = render_fence_device(current, _banned_nodes(name, constraints), secrets)
 
+    def commands_for(target):
+        """The commands, as ``pcs -f FILE`` when ``target`` (a runner) works on a file."""
+        if state == "absent":
+            return [pcs_cmd(target, "stonith", "delete", name)] if current is not None else []
+        return fence_device_commands(target, name, agent, current, wanted_options, meta, host, constraints)
+
+    commands = commands_for(runner)
     if state == "absent":
-        commands = [pcs_cmd(runner, "stonith", "delete", name)] if current is not None else []
         predicted = None
         predicted_bans = []
     else:
-        commands = fence_device_commands(runner, name, agent, current, wanted_options, meta, host, constraints)
         recreate = current is not None and current.agent != agent
         kept_meta = {} if current is None or recreate else dict(current.meta)
         for key, value in meta.items():
@@ -296,16 +304,21 @@ def ensure_fence_device(
 
     changed_secrets = {n for n in secrets if current is not None and current.options.get(n) != wanted_options.get(n)}
 
+    shown = [runner.mask_cmd(logical_command(c)) for c in commands]
     if commands and not check_mode:
-        for cmd in commands:
-            runner.run(cmd)
+        # One push: the device and its avoids constraint reach the cluster together. Created one by
+        # one, Pacemaker could start the new device on the very node it fences before the constraint
+        # exists, and that failed start stays in the resource history.
+        with CibTransaction(runner) as tx:
+            tx.run_all(commands_for(tx.file_runner))
+            tx.push()
         cib = read_cib(runner)
         predicted = read_stonith(cib, name)
         predicted_bans = _banned_nodes(name, read_location_constraints(cib, name))
 
     return Result(
         changed=bool(commands),
-        commands=[runner.mask_cmd(c) for c in commands],
+        commands=shown,
         before=before,
         after=render_fence_device(predicted, predicted_bans, secrets, changed_secrets),
         secret_options=sorted(secrets),

@@ -14,6 +14,7 @@ version_added: 0.1.0
 description:
   - Creates, updates or deletes one stonith device with C(pcs stonith create), C(pcs stonith update) and
     C(pcs stonith delete), after reading the device and its constraints from the CIB.
+  - All changes of one run are made on a copy of the CIB and pushed to the cluster in one transaction.
   - When O(host) is set the device fences that node only (C(pcmk_host_list)) and a location constraint
     (C(pcs constraint location NAME avoids HOST)) keeps it off that node, so the node never runs the device
     that kills it.
@@ -120,7 +121,9 @@ EXAMPLES = r"""
 RETURN = r"""
 commands:
   description:
-    - The pcs commands that were run (or would be run in check mode), as argument lists.
+    - The pcs commands that were applied (or would be in check mode), as argument lists, in order.
+    - They run on a copy of the CIB (C(pcs -f COPY)) that is pushed once (C(pcs cluster cib-push
+      diff-against=...)), so a new device and its C(avoids) constraint reach the cluster together.
     - Secret values are replaced by C(********).
   returned: success
   type: list

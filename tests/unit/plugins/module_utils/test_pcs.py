@@ -385,8 +385,6 @@ def test_fence_device_create(module, runner, empty_cib):
     assert result.commands == [
         [
             "pcs",
-            "-f",
-            empty_cib,
             "stonith",
             "create",
             "fence_hv-east",
@@ -400,10 +398,17 @@ def test_fence_device_create(module, runner, empty_cib):
             "meta",
             "priority=5",
         ],
-        ["pcs", "-f", empty_cib, "constraint", "location", "fence_hv-east", "avoids", "hv-east"],
+        ["pcs", "constraint", "location", "fence_hv-east", "avoids", "hv-east"],
     ]
+    # Both changes are made on a copy and reach the CIB in ONE push, so the device never exists
+    # without the constraint that keeps it off the node it fences.
+    calls = module.changing_calls()
+    assert [c[3:5] for c in calls[:2]] == [["stonith", "create"], ["constraint", "location"]]
+    assert calls[0][2] == calls[1][2] != empty_cib
+    assert calls[2][:5] == ["pcs", "-f", empty_cib, "cluster", "cib-push"]
+    assert len(calls) == 3
     # the real command had the real password, the reported one is masked
-    assert module.changing_calls()[0][9] == f"password={SECRET}"
+    assert calls[0][9] == f"password={SECRET}"
 
     prim = _primitive(empty_cib, "fence_hv-east")
     assert prim.get("class") == "stonith" and prim.get("type") == AGENT
@@ -467,11 +472,9 @@ def test_fence_device_update_changes_only_what_differs(module, runner, east_cib)
     del changed["options"]["lanplus"]
     result = pcs.ensure_fence_device(runner, **changed)
     assert result.changed
-    assert module.changing_calls() == [
+    assert result.commands == [
         [
             "pcs",
-            "-f",
-            east_cib,
             "stonith",
             "update",
             "fence_hv-east",
@@ -482,6 +485,9 @@ def test_fence_device_update_changes_only_what_differs(module, runner, east_cib)
             "priority=",
         ]
     ]
+    calls = module.changing_calls()
+    assert [["pcs"] + c[3:] for c in calls[:-1]] == result.commands
+    assert calls[-1][:5] == ["pcs", "-f", east_cib, "cluster", "cib-push"] and len(calls) == 2
     prim = _primitive(east_cib, "fence_hv-east")
     assert _attrs(prim, "instance_attributes") == {
         "ip": "192.0.2.99",
@@ -500,7 +506,7 @@ def test_fence_device_password_change_is_masked(module, runner, east_cib):
     new_secret = "An0ther-s3cret"
     result = pcs.ensure_fence_device(runner, **east(options=dict(EAST["options"], password=new_secret)))
     assert result.changed
-    assert result.commands == [["pcs", "-f", east_cib, "stonith", "update", "fence_hv-east", f"password={MASK}"]]
+    assert result.commands == [["pcs", "stonith", "update", "fence_hv-east", f"password={MASK}"]]
     assert f"password={MASK} (changed)" in result.diff["after"]
     dumped = json.dumps(result.as_dict())
     assert SECRET not in dumped and new_secret not in dumped
@@ -540,11 +546,9 @@ def test_fence_device_agent_change_recreates(runner, east_cib):
         runner, name="fence_hv-east", agent="fence_dummy", options={"type": "file"}, host="hv-east"
     )
     assert result.commands == [
-        ["pcs", "-f", east_cib, "stonith", "delete", "fence_hv-east"],
+        ["pcs", "stonith", "delete", "fence_hv-east"],
         [
             "pcs",
-            "-f",
-            east_cib,
             "stonith",
             "create",
             "fence_hv-east",
@@ -552,7 +556,7 @@ def test_fence_device_agent_change_recreates(runner, east_cib):
             "pcmk_host_list=hv-east",
             "type=file",
         ],
-        ["pcs", "-f", east_cib, "constraint", "location", "fence_hv-east", "avoids", "hv-east"],
+        ["pcs", "constraint", "location", "fence_hv-east", "avoids", "hv-east"],
     ]
     prim = _primitive(east_cib, "fence_hv-east")
     assert prim.get("type") == "fence_dummy"
@@ -564,7 +568,7 @@ def test_fence_device_agent_change_recreates(runner, east_cib):
 def test_fence_device_absent(module, runner, east_cib):
     result = pcs.ensure_fence_device(runner, name="fence_hv-east", state="absent")
     assert result.changed
-    assert result.commands == [["pcs", "-f", east_cib, "stonith", "delete", "fence_hv-east"]]
+    assert result.commands == [["pcs", "stonith", "delete", "fence_hv-east"]]
     assert _primitive(east_cib, "fence_hv-east") is None
     assert list(cib_root(east_cib).iter("rsc_location")) == []
     assert result.diff["after"] == ""

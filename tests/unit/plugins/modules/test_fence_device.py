@@ -41,8 +41,6 @@ def test_create_idempotent_and_secret_free(run_module, empty_cib):
     assert result["commands"] == [
         [
             "pcs",
-            "-f",
-            empty_cib,
             "stonith",
             "create",
             "fence_hv-east",
@@ -54,7 +52,7 @@ def test_create_idempotent_and_secret_free(run_module, empty_cib):
             "pcmk_host_list=hv-east",
             "username=admin",
         ],
-        ["pcs", "-f", empty_cib, "constraint", "location", "fence_hv-east", "avoids", "hv-east"],
+        ["pcs", "constraint", "location", "fence_hv-east", "avoids", "hv-east"],
     ]
     # Only the secret is masked: "1" (lanplus) and the address are not blanked all over the output.
     assert "  ip=192.0.2.10\n" in result["diff"]["after"]
