@@ -48,7 +48,9 @@ LEVELS = {
 FT_REFUSED = "level ft (fault tolerance) is not available yet: use ha"
 
 SECRET_ALG = "sha256"
-SECRET_MAX_LEN = 64  # SHARED_SECRET_MAX in drbd_limits.h
+# SHARED_SECRET_MAX in drbd_limits.h is 64 with the terminating NUL: drbdadm refuses a 64-character
+# secret ("Value is too long. max len: 63").
+SECRET_MAX_LEN = 63
 
 _VM_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,47}$")
 _DISK_RE = re.compile(r"^[A-Za-z0-9_]{1,32}$")

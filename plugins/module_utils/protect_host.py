@@ -1,0 +1,148 @@
+# Copyright (c) duplex.vmpair contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The host side of ``protected_vm`` and ``protected_vm_info``: read, plan, apply, report.
+
+The modules stay thin (argument spec and docs); this joins
+:mod:`.vm_host` (reading), :mod:`.protect_plan` / :mod:`.unprotect`
+(planning) and :mod:`.protect_apply` (doing) and shapes the result:
+``changed``, ``commands``, ``diff`` (the resource file with its secret
+masked, and the domain definition) and the plan's facts.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.duplex.vmpair.plugins.module_utils import domain as domxml
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import FT_REFUSED, resource_name
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect_apply import (
+    ApplyError,
+    HostActions,
+    apply_protect,
+    read_file,
+)
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect_plan import (
+    LEVELS,
+    PlanError,
+    derive_secret,
+    plan_protect,
+)
+from ansible_collections.duplex.vmpair.plugins.module_utils.runner import MASK, CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.unprotect import apply_unprotect, plan_unprotect
+from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import HostReader, HostReadError, host_facts
+
+COROSYNC_KEY = "/etc/corosync/authkey"
+
+
+def read_facts(module, names, hypervisor, vg, peer_address=None, runner=None):
+    """``protected_vm_info``'s ``host``: :func:`.vm_host.host_facts` plus DRBD states and the ping."""
+    reader = HostReader(runner or CommandRunner(module), hypervisor)
+    facts = host_facts(reader, names, vg)
+    facts["drbd_states"] = {}
+    for name in names:
+        res = resource_name(name)
+        if res in facts["drbd_resources"]:
+            facts["drbd_states"][res] = reader.drbd_state(res)
+    if peer_address:
+        ping = reader.runner.run(["ping", "-c", "2", "-W", "2", "-q", peer_address], check_rc=False)
+        facts["peer_address"] = peer_address
+        facts["peer_reachable"] = ping.rc == 0
+    return facts
+
+
+def pair_secret(given, name, key_path=COROSYNC_KEY):
+    """The DRBD shared secret: ``given`` (vault) or derived from the corosync key both hosts hold."""
+    if given:
+        return given
+    try:
+        with open(key_path, "rb") as f:
+            key = f.read()
+    except (IOError, OSError) as exc:  # noqa: UP024
+        raise PlanError(
+            [
+                "cannot read the corosync key %s (%s) to derive the DRBD shared secret. Fix: deploy the pair with "
+                "duplex.vmpair.site, or give the secret (vmpair_drbd_secret, from the vault)" % (key_path, exc)
+            ]
+        ) from None
+    if not key:
+        raise PlanError(["the corosync key %s is empty. Fix: redeploy the pair (duplex.vmpair.site)" % key_path])
+    return derive_secret(key, resource_name(name))
+
+
+def cluster_manages(runner, name):
+    """True when the CIB holds the VM's VirtualDomain resource (``vm-NAME``)."""
+    result = runner.run(["cibadmin", "--query", "--xpath", "//primitive[@id='vm-%s']" % name], check_rc=False)
+    return result.rc == 0 and "<primitive" in (result.stdout or "")
+
+
+def _res_diff(path, before, after, secret):
+    def masked(text):
+        return text.replace(secret, MASK) if text and secret else (text or "")
+
+    return {"before_header": path, "after_header": path, "before": masked(before), "after": masked(after)}
+
+
+def _xml_diff(name, host, before, after):
+    return {
+        "before_header": "domain %s on %s" % (name, host),
+        "after_header": "domain %s on %s" % (name, host),
+        "before": domxml.pretty(before) if before else "",
+        "after": domxml.pretty(after) if after else "",
+    }
+
+
+def run_protected_vm(module, runner=None):
+    """The whole of ``protected_vm``: returns the result dict or raises PlanError / ApplyError / CommandError."""
+    p = module.params
+    runner = runner or CommandRunner(module)
+    pair = p["pair"]
+    me = p["host"]
+    name = p["name"]
+    if p["state"] == "present" and p["level"] not in LEVELS:
+        raise PlanError(["VM %s: %s" % (name, FT_REFUSED if p["level"] == "ft" else "unknown level %r" % p["level"])])
+    if me not in pair.get("hosts", []):
+        raise PlanError(["host %s is not in pair %s (%s)" % (me, pair.get("name"), ", ".join(pair.get("hosts", [])))])
+    peer = [h for h in pair["hosts"] if h != me][0]
+    reader = HostReader(runner, pair.get("hypervisor", "kvm"))
+    own = read_facts(module, [name], reader.hypervisor, pair["storage_vg"], runner=runner)
+    facts = {me: own, peer: p["peer_facts"]}
+    actions = HostActions(runner, reader, check_mode=module.check_mode, shutdown_timeout=p["shutdown_timeout"])
+    live = own["domains"].get(name)
+    result = {"changed": False, "vm": name, "host": me}
+    if p["state"] == "present":
+        secret = pair_secret(p["secret"], name)
+        module.no_log_values.add(secret)
+        runner.add_secrets([secret])
+        plan = plan_protect(pair, me, facts, name, p["level"], p["online"], p["preferred_host"], secret)
+        res_before = read_file(plan["res_path"])
+        apply_protect(actions, plan, pair["storage_vg"], live)
+        wanted_xml = plan["protected_xml"] if plan["role"] == "vm_host" else plan["peer_xml"]
+        result["diff"] = [
+            _res_diff(plan["res_path"], res_before, plan["res_text"], secret),
+            _xml_diff(name, me, live and live.get("xml"), wanted_xml),
+        ]
+        result.update(
+            role=plan["role"],
+            vm_host=plan["vm_host"],
+            vm_node=plan["vm_node"],
+            resource=plan["resource"],
+            level=plan["level"],
+            devices=plan["devices"],
+            port=plan["port"],
+            warnings_found=plan["warnings"],
+        )
+        for warning in plan["warnings"]:
+            module.warn(warning)
+    else:
+        plan = plan_unprotect(pair, me, facts, name, p["keep_peer_copy"], cluster_manages=cluster_manages(runner, name))
+        diff = apply_unprotect(actions, plan, pair["storage_vg"], live)
+        result["diff"] = [_xml_diff(name, me, diff["xml_before"], diff["xml_after"])]
+        result.update(role=plan["role"], vm_host=plan["vm_host"], resource=plan["resource"])
+    result["commands"] = actions.commands
+    result["changed"] = bool(actions.commands)
+    return result
+
+
+__all__ = ["ApplyError", "CommandError", "HostReadError", "PlanError", "read_facts", "run_protected_vm"]

@@ -1,0 +1,272 @@
+# Copyright (c) duplex.vmpair contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Protecting and unprotecting a VM on one host: the commands, their order, rollback and reruns.
+
+The hosts are :class:`fakehost.FakeHost`: faked at the process boundary because this machine's
+kernel has no device-mapper and no DRBD (see there). The reader, the planner and the steps are the
+real code; the real-kernel lab runs the same steps on real DRBD.
+"""
+
+import os
+
+import pytest
+
+from ansible_collections.duplex.vmpair.plugins.module_utils import domain as domxml
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect_apply import ApplyError, HostActions, apply_protect
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect_host import read_facts
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect_plan import PlanError, plan_protect
+from ansible_collections.duplex.vmpair.plugins.module_utils.unprotect import apply_unprotect, plan_unprotect
+from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import HostReader
+from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.fakehost import FakeHost
+from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_drbd import dump, write_config
+from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_protect_plan import SECRET, kvm_xml, pair
+
+VM = "mail01"
+CDROM = {"sda": "/var/lib/libvirt/images/debian-12-netinst.iso"}  # not copied: the peer needs the same image
+ORIGINAL = dict(CDROM, vda="/dev/vg_vms/mail01-vda", vdb="/var/lib/libvirt/images/mail01-data.qcow2")
+ON_DRBD = dict(CDROM, vda="/dev/drbd100", vdb="/dev/drbd101")
+
+
+@pytest.fixture
+def hosts():
+    return {"hv-east": FakeHost("hv-east", kvm_xml(), running=True), "hv-west": FakeHost("hv-west")}
+
+
+def facts(hosts):
+    out = {}
+    for name, fake in hosts.items():
+        out[name] = read_facts(None, [VM], "kvm", "vg_vms", runner=fake)
+        out[name]["drbd_version"] = "8.4"  # /proc/drbd of the fake host
+    return out
+
+
+def protect(hosts, me, tmp_path, check_mode=False, **kwargs):
+    fake = hosts[me]
+    plan = plan_protect(pair(), me, facts(hosts), VM, secret=SECRET, **kwargs)
+    plan["res_path"] = str(tmp_path / ("%s-vm-mail01.res" % me))
+    actions = HostActions(fake, HostReader(fake), check_mode=check_mode, sleep=lambda s: None)
+    fake.calls.clear()
+    apply_protect(actions, plan, "vg_vms", HostReader(fake).domain(VM))
+    return plan, actions
+
+
+def words(calls):
+    """Commands without the libvirt URI, for readable comparisons."""
+    return [c[:1] + c[3:] if c[0] == "virsh" else c for c in calls]
+
+
+def test_vm_host_protects_a_running_vm_without_stopping_it(hosts, tmp_path):
+    plan, actions = protect(hosts, "hv-east", tmp_path)
+    east = hosts["hv-east"]
+    assert [w[:3] for w in words(east.changing_calls())] == [
+        ["lvcreate", "--yes", "--wipesignatures"],
+        ["lvcreate", "--yes", "--wipesignatures"],
+        ["drbdadm", "create-md", "--force"],
+        ["drbdadm", "create-md", "--force"],
+        ["drbdadm", "up", "vm-mail01"],
+        ["drbdadm", "primary", "--force"],
+        ["virsh", "blockcopy", VM],
+        ["virsh", "blockcopy", VM],
+        ["virsh", "define", east.calls[-1][-1]],
+    ]
+    copy = [w for w in words(east.changing_calls()) if w[1] == "blockcopy"][0]
+    assert copy == [
+        "virsh", "blockcopy", VM, "vda", "--dest", "/dev/drbd100", "--format", "raw", "--blockdev",
+        "--reuse-external", "--transient-job", "--synchronous-writes", "--wait", "--pivot", "--verbose",
+    ]  # fmt: skip
+    dom = east.domains[VM]
+    assert dom["running"], "the guest must never stop"
+    assert dom["live"] == ON_DRBD
+    assert domxml.same(dom["xml"], plan["protected_xml"])
+    assert east.drbd["vm-mail01"]["role"] == "Primary"
+    assert set(east.lvs) == {"mail01-vda-drbd", "mail01-vdb-drbd"}
+    res = tmp_path / "hv-east-vm-mail01.res"
+    assert res.read_text() == plan["res_text"] and oct(os.stat(res).st_mode & 0o777) == "0o600"
+    assert ["write", str(res), "(0600)"] in actions.commands
+
+
+def test_peer_defines_the_same_vm_and_does_not_start_it(hosts, tmp_path):
+    protect(hosts, "hv-east", tmp_path)
+    plan, _actions = protect(hosts, "hv-west", tmp_path)
+    west = hosts["hv-west"]
+    assert [w[:2] for w in words(west.changing_calls())] == [
+        ["lvcreate", "--yes"],
+        ["lvcreate", "--yes"],
+        ["drbdadm", "create-md"],
+        ["drbdadm", "create-md"],
+        ["drbdadm", "up"],
+        ["virsh", "define"],
+    ]
+    assert not west.domains[VM]["running"]
+    assert west.drbd["vm-mail01"]["role"] == "Secondary"
+    assert domxml.guest_view(west.domains[VM]["xml"]) == domxml.guest_view(hosts["hv-east"].domains[VM]["xml"])
+
+
+def test_second_run_changes_nothing(hosts, tmp_path):
+    protect(hosts, "hv-east", tmp_path)
+    protect(hosts, "hv-west", tmp_path)
+    for me in ("hv-east", "hv-west"):
+        _plan, actions = protect(hosts, me, tmp_path)
+        assert actions.commands == [], me
+        assert hosts[me].changing_calls() == []
+
+
+def test_check_mode_changes_nothing_and_lists_the_commands(hosts, tmp_path):
+    _plan, actions = protect(hosts, "hv-east", tmp_path, check_mode=True)
+    east = hosts["hv-east"]
+    assert east.changing_calls() == []
+    assert east.lvs == {} and east.drbd == {}
+    assert not (tmp_path / "hv-east-vm-mail01.res").exists()
+    assert [c[1] if c[0] != "virsh" else c[3] for c in actions.commands] == [
+        "--yes", "--yes", str(tmp_path / "hv-east-vm-mail01.res"), "create-md", "create-md", "up", "primary",
+        "blockcopy", "blockcopy", "define",
+    ]  # fmt: skip
+
+
+def test_failure_before_the_first_pivot_undoes_everything(hosts, tmp_path):
+    east = hosts["hv-east"]
+    east.fail["blockcopy"] = "error: internal error: unable to execute QEMU command 'blockdev-mirror'"
+    with pytest.raises(ApplyError) as exc:
+        protect(hosts, "hv-east", tmp_path)
+    assert exc.value.rolled_back
+    assert "This run's changes were undone; the VM still runs on its own disks" in str(exc.value)
+    assert "blockdev-mirror" in str(exc.value)
+    # undone newest first: the block job, Primary, DRBD, the file (no command), the LVs
+    assert words(east.changing_calls())[-5:] == [
+        ["virsh", "blockjob", VM, "vda", "--abort"],
+        ["drbdadm", "secondary", "vm-mail01"],
+        ["drbdadm", "down", "vm-mail01"],
+        ["lvremove", "--yes", "/dev/vg_vms/mail01-vdb-drbd"],
+        ["lvremove", "--yes", "/dev/vg_vms/mail01-vda-drbd"],
+    ]
+    assert east.lvs == {} and east.drbd == {}
+    assert not (tmp_path / "hv-east-vm-mail01.res").exists()
+    assert east.domains[VM]["running"] and east.domains[VM]["live"] == ORIGINAL
+    assert domxml.same(east.domains[VM]["xml"], kvm_xml())
+
+
+def test_failure_after_a_pivot_keeps_drbd_and_a_rerun_completes(hosts, tmp_path):
+    east = hosts["hv-east"]
+    original_answer = east._answer
+
+    def vdb_copy_fails(cmd):
+        if "blockcopy" in cmd and "vdb" in cmd:
+            return 1, "", "error: block copy still active"
+        return original_answer(cmd)
+
+    east._answer = vdb_copy_fails
+    with pytest.raises(ApplyError) as exc:
+        protect(hosts, "hv-east", tmp_path)
+    assert not exc.value.rolled_back
+    assert "nothing was undone" in str(exc.value) and "the rerun completes the protection" in str(exc.value)
+    assert east.domains[VM]["live"]["vda"] == "/dev/drbd100" and "vm-mail01" in east.drbd
+    east._answer = original_answer
+    plan, _actions = protect(hosts, "hv-east", tmp_path)
+    # the rerun copies only the disk that is not on DRBD yet, then defines the protected VM
+    assert [w[1:4] for w in words(east.changing_calls())] == [["blockcopy", VM, "vdb"], ["define", east.calls[-1][-1]]]
+    assert east.domains[VM]["live"] == ON_DRBD
+    assert domxml.same(east.domains[VM]["xml"], plan["protected_xml"])
+
+
+def test_offline_path_shuts_down_copies_and_starts(hosts, tmp_path):
+    protect(hosts, "hv-east", tmp_path, online=False)
+    east = hosts["hv-east"]
+    steps = [w[1] if w[0] == "virsh" else w[0] for w in words(east.changing_calls())]
+    assert steps[-5:] == ["shutdown", "qemu-img", "qemu-img", "define", "start"]
+    convert = [w for w in east.changing_calls() if w[0] == "qemu-img"]
+    assert convert[1] == ["qemu-img", "convert", "-n", "-f", "qcow2", "-O", "raw", ORIGINAL["vdb"], "/dev/drbd101"]
+    assert east.domains[VM]["running"]
+
+
+def test_level_change_adjusts_drbd_without_stopping_the_vm(hosts, tmp_path):
+    protect(hosts, "hv-east", tmp_path)
+    plan, _actions = protect(hosts, "hv-east", tmp_path, level="recovery")
+    east = hosts["hv-east"]
+    assert words(east.changing_calls()) == [["drbdadm", "adjust", "vm-mail01"]]
+    assert "protocol A;" in (tmp_path / "hv-east-vm-mail01.res").read_text()
+    assert east.domains[VM]["running"]
+
+
+def test_volume_group_full_changes_nothing(hosts, tmp_path):
+    hosts["hv-west"].free = 1024**3
+    with pytest.raises(PlanError) as exc:
+        protect(hosts, "hv-east", tmp_path)
+    assert any(p.startswith("hv-west: volume group vg_vms has 1.00 GiB free") for p in exc.value.problems)
+    assert hosts["hv-east"].changing_calls() == [] and hosts["hv-west"].changing_calls() == []
+
+
+# ---------------------------------------------------------------------------
+# unprotect
+
+
+def unprotect(hosts, me, keep_peer_copy=False, cluster_manages=False):
+    fake = hosts[me]
+    fake.calls.clear()
+    plan = plan_unprotect(pair(), me, facts(hosts), VM, keep_peer_copy, cluster_manages)
+    plan["res_path"] = "/nonexistent/vm-mail01.res"
+    actions = HostActions(fake, HostReader(fake))
+    apply_unprotect(actions, plan, "vg_vms", HostReader(fake).domain(VM))
+    return plan, actions
+
+
+@pytest.fixture
+def protected(hosts, tmp_path):
+    plan, _actions = protect(hosts, "hv-east", tmp_path)
+    protect(hosts, "hv-west", tmp_path)
+    # what the real drbdadm dump-xml reports once the resource file is in /etc/drbd.d
+    (tmp_path / "conf").mkdir()
+    rc, out, err = dump("8.4", write_config(tmp_path / "conf", "8.4", [plan["res_text"]]), "dump-xml")
+    assert rc == 0, err
+    for fake in hosts.values():
+        fake.dump_xml = out
+    return hosts
+
+
+def test_unprotect_refused_while_the_cluster_manages_the_vm(protected):
+    with pytest.raises(PlanError) as exc:
+        unprotect(protected, "hv-east", cluster_manages=True)
+    assert "leave_running: true" in exc.value.problems[0]
+    assert protected["hv-east"].changing_calls() == []
+
+
+def test_unprotect_moves_the_running_vm_back_to_local_volumes(protected):
+    plan, _actions = unprotect(protected, "hv-east")
+    east = protected["hv-east"]
+    assert plan["role"] == "vm_host"
+    steps = [(w[0], w[1]) for w in words(east.changing_calls())]
+    assert steps[:4] == [("lvcreate", "--yes"), ("lvcreate", "--yes"), ("virsh", "blockcopy"), ("virsh", "blockcopy")]
+    assert steps[4] == ("virsh", "define") and steps[5] == ("drbdadm", "down")
+    assert east.domains[VM]["running"]
+    assert east.domains[VM]["live"] == dict(
+        CDROM, vda="/dev/vg_vms/mail01-vda-local", vdb="/dev/vg_vms/mail01-vdb-local"
+    )
+    assert "/dev/drbd" not in east.domains[VM]["xml"]
+    assert words(east.changing_calls())[-3:] == [
+        ["drbdadm", "down", "vm-mail01"],
+        ["lvremove", "--yes", "/dev/vg_vms/mail01-vda-drbd"],
+        ["lvremove", "--yes", "/dev/vg_vms/mail01-vdb-drbd"],
+    ]
+    assert set(east.lvs) == {"mail01-vda-local", "mail01-vdb-local"} and east.drbd == {}
+
+
+def test_unprotect_peer_keeps_its_copy_when_asked(protected):
+    unprotect(protected, "hv-east")
+    plan, _actions = unprotect(protected, "hv-west", keep_peer_copy=True)
+    west = protected["hv-west"]
+    assert plan["role"] == "peer"
+    assert words(west.changing_calls()) == [
+        ["virsh", "undefine", VM],
+        ["drbdadm", "down", "vm-mail01"],
+        ["lvrename", "vg_vms", "mail01-vda-drbd", "mail01-vda-peercopy"],
+        ["lvrename", "vg_vms", "mail01-vdb-drbd", "mail01-vdb-peercopy"],
+    ]
+    assert VM not in west.domains and set(west.lvs) == {"mail01-vda-peercopy", "mail01-vdb-peercopy"}
+
+
+def test_unprotect_second_run_changes_nothing(protected):
+    unprotect(protected, "hv-east")
+    unprotect(protected, "hv-west")
+    for me in ("hv-east", "hv-west"):
+        _plan, actions = unprotect(protected, me)
+        assert actions.commands == [] and protected[me].changing_calls() == [], me
