@@ -23,7 +23,7 @@ ORIG_PATH := $(PATH)
 # Tools the unit tests drive offline (pcs -f, crm_simulate, drbdadm -d, virsh test:///), plus git
 # and shellcheck for ansible-test sanity.
 APT_TOOLS := pcs pacemaker pacemaker-cli-utils corosync corosync-qdevice corosync-qnetd \
-	drbd-utils libvirt-clients libvirt-daemon resource-agents fence-agents \
+	drbd-utils lvm2 libvirt-clients libvirt-daemon resource-agents fence-agents \
 	git shellcheck
 
 export PATH := $(VENV)/bin:$(PATH)
