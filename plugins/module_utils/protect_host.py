@@ -132,6 +132,12 @@ def run_protected_vm(module, runner=None):
             devices=plan["devices"],
             port=plan["port"],
             warnings_found=plan["warnings"],
+            cluster_vm={
+                "name": name,
+                "level": plan["level"],
+                "host": plan["vm_node"],
+                "hypervisor": plan["hypervisor"],
+            },
         )
         for warning in plan["warnings"]:
             module.warn(warning)

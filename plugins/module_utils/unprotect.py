@@ -47,7 +47,7 @@ def _round_up(value, step):
     return -(-value // step) * step
 
 
-def plan_unprotect(pair, me, facts, name, keep_peer_copy=False, cluster_manages=False):
+def plan_unprotect(pair, me, facts, name, keep_peer_copy=False, cluster_manages=False, online=True):
     """This host's part of unprotecting ``name``; raises PlanError with every problem."""
     if cluster_manages:
         raise PlanError(
@@ -79,6 +79,7 @@ def plan_unprotect(pair, me, facts, name, keep_peer_copy=False, cluster_manages=
         "res_path": resource_path(name),
         "vm_host": vm_host,
         "keep_peer_copy": keep_peer_copy,
+        "online": online,
         # the backing LVs as this host's DRBD configuration names them
         "backing": sorted(vol["disk"] for vol in entry.get("volumes", {}).values() if vol.get("disk")),
     }
@@ -170,6 +171,12 @@ def apply_unprotect(actions, plan, vg, live_domain):
                         ]
                     )
             running = bool(live_domain and live_domain["running"])
+            restart = False
+            if moving and running and not plan["online"]:
+                actions.virsh("shutdown", vm)
+                if not actions.check_mode:
+                    actions.wait_shut_off(vm)
+                running, restart = False, True
             state = actions.reader.drbd_state(plan["resource"])
             if moving and not running and (state or {}).get("role") != "Primary":
                 # the copy reads the DRBD device: promote this (UpToDate) side while the VM is off
@@ -186,6 +193,8 @@ def apply_unprotect(actions, plan, vg, live_domain):
                     actions.run(["qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", d["source"], d["local_path"]])
             if actions.ensure_definition(vm, diff["xml_before"], plan["plain_xml"]):
                 diff["xml_after"] = plan["plain_xml"]
+            if restart:
+                actions.virsh("start", vm)
             _take_down(actions, plan, vg, keep_copy=False)
         elif plan["role"] == "peer":
             if live_domain and live_domain["running"]:

@@ -139,10 +139,7 @@ EXAMPLES = r"""
 
 - name: Let the cluster manage it (one CIB transaction for the pair)
   duplex.vmpair.vm_resources:
-    vms:
-      - name: web1
-        level: ha
-        host: "{{ protected.vm_node }}"
+    vms: ["{{ protected.cluster_vm }}"]
   run_once: true
 """
 
@@ -157,6 +154,11 @@ resource: {description: The DRBD resource, C(vm-NAME)., returned: success, type:
 level: {description: The level applied., returned: state=present, type: str}
 devices: {description: Disk target -> DRBD device., returned: state=present, type: dict, sample: {vda: /dev/drbd1000}}
 port: {description: The resource's TCP port (the same on both hosts)., returned: state=present, type: int}
+cluster_vm:
+  description: This VM as an element of M(duplex.vmpair.vm_resources)'s O(duplex.vmpair.vm_resources#module:vms).
+  returned: state=present
+  type: dict
+  sample: {name: web1, level: ha, host: hv-east, hypervisor: kvm}
 warnings_found:
   description: Host-specific items of the definition that need attention on the peer (also shown as warnings).
   returned: state=present

@@ -270,3 +270,18 @@ def test_unprotect_second_run_changes_nothing(protected):
     for me in ("hv-east", "hv-west"):
         _plan, actions = unprotect(protected, me)
         assert actions.commands == [] and protected[me].changing_calls() == [], me
+
+
+def test_unprotect_offline_shuts_down_copies_and_starts(protected):
+    fake = protected["hv-east"]
+    fake.calls.clear()
+    plan = plan_unprotect(pair(), "hv-east", facts(protected), VM, online=False)
+    plan["res_path"] = "/nonexistent/vm-mail01.res"
+    apply_unprotect(
+        HostActions(fake, HostReader(fake), sleep=lambda s: None), plan, "vg_vms", HostReader(fake).domain(VM)
+    )
+    steps = [w[1] if w[0] == "virsh" else w[0] for w in words(fake.changing_calls())]
+    assert steps[:6] == ["lvcreate", "lvcreate", "shutdown", "qemu-img", "qemu-img", "define"]
+    assert steps[6] == "start" and fake.domains[VM]["running"]
+    convert = [c for c in fake.changing_calls() if c[0] == "qemu-img"][0]
+    assert convert[-2:] == ["/dev/drbd100", "/dev/vg_vms/mail01-vda-local"]
