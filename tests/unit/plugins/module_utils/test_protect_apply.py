@@ -285,3 +285,18 @@ def test_unprotect_offline_shuts_down_copies_and_starts(protected):
     assert steps[6] == "start" and fake.domains[VM]["running"]
     convert = [c for c in fake.changing_calls() if c[0] == "qemu-img"][0]
     assert convert[-2:] == ["/dev/drbd100", "/dev/vg_vms/mail01-vda-local"]
+
+
+def test_peer_lost_mid_protect_the_vm_host_finishes_and_a_rerun_completes_the_peer(hosts, tmp_path):
+    """Both hosts passed the checks, then the peer went away before its part ran: the VM host's part does
+    not need the peer (DRBD waits for it), and the rerun, once the peer is back, only does the peer's part."""
+    protect(hosts, "hv-east", tmp_path)
+    east = hosts["hv-east"]
+    assert east.domains[VM]["running"] and east.domains[VM]["live"] == ON_DRBD
+    assert VM not in hosts["hv-west"].domains
+    # the peer is back: a rerun on both hosts
+    _plan, again = protect(hosts, "hv-east", tmp_path)
+    assert again.commands == []
+    _plan, peer = protect(hosts, "hv-west", tmp_path)
+    assert [c[3] if c[0] == "virsh" else c[1] for c in peer.commands][-1] == "define"
+    assert not hosts["hv-west"].domains[VM]["running"]
