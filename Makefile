@@ -35,7 +35,7 @@ export PY_COLORS ?= $(if $(CI),0,1)
 LAB := python3 lab/lab.py
 VENV_PY_VERSION = $(shell $(VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: help deps tools venv collections lab-deps lint sanity unit molecule test test-real-kernel demo lab-down \
+.PHONY: help deps tools venv collections lab-deps lint sanity unit ee molecule test test-real-kernel demo lab-down \
 	build bench changelog clean
 
 help: ## list the targets
@@ -77,6 +77,10 @@ unit: venv collections ## pytest tests/unit
 	    echo "unit: no tests in tests/unit"; exit 0; fi; \
 	PYTHONPATH=$(ANSIBLE_COLLECTIONS_PATH)$${PYTHONPATH:+:$$PYTHONPATH} pytest tests/unit -q
 
+ee: deps ## execution environment: ansible-builder build, check_site and syntax checks in it (navigator)
+	$(LAB) image
+	tests/integration/ee/run.sh
+
 molecule: deps ## Molecule scenarios on the container lab (default, faults, xen)
 	$(LAB) image
 	scripts/molecule.sh $(MOLECULE_SCENARIOS)
@@ -85,7 +89,7 @@ test-real-kernel: deps ## Molecule real-kernel on QEMU VMs (real DRBD, bond, cra
 	$(LAB) vm image
 	molecule test -s real-kernel
 
-test: deps lint sanity unit molecule ## THE test command: deps, lint, sanity, unit, molecule
+test: deps lint sanity unit ee molecule ## THE test command: deps, lint, sanity, unit, ee, molecule
 
 demo: deps ## container lab, site.yml on it, then validate.yml prints the pair's state
 	$(LAB) image
