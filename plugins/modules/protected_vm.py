@@ -150,9 +150,9 @@ role:
   type: str
 vm_host: {description: The inventory host the VM lives on., returned: success, type: str}
 vm_node: {description: Its cluster node name (for M(duplex.vmpair.vm_resources))., returned: state=present, type: str}
-resource: {description: The DRBD resource, C(vm-NAME)., returned: success, type: str}
+resource: {description: "The DRBD resource, C(vm-NAME).", returned: success, type: str}
 level: {description: The level applied., returned: state=present, type: str}
-devices: {description: Disk target -> DRBD device., returned: state=present, type: dict, sample: {vda: /dev/drbd1000}}
+devices: {description: Disk target -> DRBD device., returned: state=present, type: dict, sample: {vda: /dev/drbd100}}
 port: {description: The resource's TCP port (the same on both hosts)., returned: state=present, type: int}
 cluster_vm:
   description: This VM as an element of M(duplex.vmpair.vm_resources)'s O(duplex.vmpair.vm_resources#module:vms).
