@@ -16,8 +16,18 @@ description:
   - Reads the site model from the inventory (the C(vmpair_pairs) and C(vmpair_witnesses) groups and the
     C(vmpair_*) variables, see C(docs/site_model.md)), checks all of it and returns the derived description of
     the pair the current host belongs to.
-  - Every problem is reported at once, each naming the pair or host, the variable and the fix.
+  - Every problem is reported at once, each naming the pair or host, the variable and the fix. A finding is an
+    error (the task fails) or a warning (shown, the task goes on), for example a pair without a witness, whose
+    two hosts race to fence each other after a split.
+  - The checks cover the pairs' shape, links and addresses (unique in the whole site), link latency against the
+    synchronous protection levels, fencing, the witness, the VMs (names unique in the site) and the hosts'
+    capacity (every VM of a pair must fit on either host alone), and report every unknown C(vmpair_*)
+    variable with the closest known name.
+  - With O(check=true) it is the engine of the C(duplex.vmpair.check_site) playbook; it does not fail but
+    returns the findings grouped by pair, the counts and the verdict, and writes a JSON and a JUnit XML report.
   - Runs on the controller only; it never connects to the host and never reads fencing passwords.
+requirements:
+  - netaddr (Python library, on the controller)
 options:
   host:
     description:
@@ -28,6 +38,38 @@ options:
       - Fail with a clear message unless the host is a pair host (V(pair)) or a witness (V(witness)).
     type: str
     choices: [pair, witness]
+  check:
+    description:
+      - Check the whole site for a report instead of describing a host's pair. Errors do not fail the task; the
+        result holds RV(passed), RV(counts), RV(summary) and RV(findings), and the reports are written.
+      - O(host) and O(require) are ignored.
+    type: bool
+    default: false
+  strict:
+    description:
+      - With O(check=true), warnings fail the check too (RV(passed) is false) and are failures in the JUnit
+        report. The C(check_site) playbook sets it from C(vmpair_check_strict).
+    type: bool
+    default: false
+  json_report:
+    description:
+      - With O(check=true), write the JSON report to this path on the controller (parent directories are
+        created). The C(check_site) playbook sets it from C(vmpair_check_json_report).
+      - Holds C(format), C(passed), C(inventory), C(counts), C(pairs) (errors and warnings of each pair) and
+        C(findings).
+    type: path
+  junit_report:
+    description:
+      - With O(check=true), write a JUnit XML report to this path on the controller. The C(check_site) playbook
+        sets it from C(vmpair_check_junit_report).
+      - One test suite per pair with one test case per check (pair, links, addresses, latency, fencing,
+        witness, vms, capacity, variables) and a suite C(site) for findings of no pair; a check with an error
+        has a failure that carries the findings.
+    type: path
+notes:
+  - The rules and every variable are described in C(docs/site_model.md) of the collection.
+  - Synchronous levels have a round-trip limit for their replication links (V(ha) 5 ms, V(ft) 1 ms), which a pair
+    can change with C(vmpair_sync_rtt_limit_ms).
 attributes:
   check_mode:
     support: full
@@ -51,6 +93,16 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ inventory_hostname }} is paired with {{ __vmpair_site.peer.host }}"
   when: __vmpair_site.pair is not none
+
+- name: Check the whole site for CI, with reports
+  duplex.vmpair.site_model:
+    check: true
+    strict: true
+    json_report: out/site.json
+    junit_report: out/site.xml
+  register: __vmpair_check
+  delegate_to: localhost
+  run_once: true
 """
 
 RETURN = r"""
@@ -120,6 +172,15 @@ pair:
       description: Corosync token timeout in milliseconds.
       type: int
       returned: always
+    vms:
+      description: The names of the pair's VMs, sorted.
+      type: list
+      elements: str
+      returned: always
+    sync_rtt_limit_ms:
+      description: The round-trip limits (ms) in force for the synchronous levels, by level.
+      type: dict
+      returned: always
   sample: {name: pair_mail, cluster_name: pair_mail, hosts: [hv-east, hv-west], two_node: false}
 node:
   description: This host's entry of RV(pair.nodes).
@@ -139,8 +200,33 @@ pairs:
   type: list
   elements: str
 problems:
-  description: Every problem found, each with where, variable, message and fix.
+  description: Every error found, each with where, variable, message, fix, severity, check, pair, host and text.
   returned: failed
   type: list
   elements: dict
+passed:
+  description: Whether the site passed the check (no error, and no warning when O(strict)).
+  returned: when O(check=true)
+  type: bool
+counts:
+  description: Numbers of pairs, witnesses, VMs, errors, warnings, pairs with errors and pairs with warnings.
+  returned: when O(check=true)
+  type: dict
+  sample: {pairs: 2, witnesses: 1, vms: 12, errors: 1, warnings: 0, pairs_with_errors: 1, pairs_with_warnings: 0,
+           strict: false}
+summary:
+  description: The lines to show, the findings grouped by pair (errors first), the counts last.
+  returned: when O(check=true)
+  type: list
+  elements: str
+findings:
+  description: Every error and warning, each with where, variable, message, fix, severity, check, pair, host
+    and text.
+  returned: when O(check=true)
+  type: list
+  elements: dict
+reports:
+  description: The absolute paths of the reports written, under the keys C(json) and C(junit).
+  returned: when O(check=true)
+  type: dict
 """

@@ -71,3 +71,19 @@ def set_pair_var(hostvars, name, value):
             hostvars[host].pop(name, None)
         else:
             hostvars[host][name] = copy.deepcopy(value)
+
+
+def add_pair(pairs, hostvars, name="pair_web", hosts=("hv-north", "hv-south"), subnet=20):
+    """Add a second valid pair (its own links 10.10.SUBNET.0/24 and .SUBNET+1, sites north/south, witness qw1)."""
+    pair_vars = copy.deepcopy(PAIR_VARS)
+    for index, link in enumerate(pair_vars["vmpair_links"]):
+        link["network"] = "10.10.%d.0/24" % (subnet + index)
+        link["hosts"] = {
+            host: dict(entry, address="10.10.%d.%d" % (subnet + index, number))
+            for number, (host, entry) in enumerate(zip(hosts, link["hosts"].values(), strict=True), start=1)
+        }
+    pair_vars["vmpair_fencing"] = dict(zip(hosts, pair_vars["vmpair_fencing"].values(), strict=True))
+    pair_vars["vmpair_vms"] = [dict(pair_vars["vmpair_vms"][0], name="web1", preferred_host=hosts[0])]
+    pairs[name] = list(hosts)
+    for host, site_name in zip(hosts, ("north", "south"), strict=True):
+        hostvars[host] = dict(copy.deepcopy(pair_vars), vmpair_site=site_name)

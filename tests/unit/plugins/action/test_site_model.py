@@ -158,7 +158,10 @@ def test_check_site_accepts_a_valid_site_without_reaching_any_host(tmp_path):
         tmp_path, INVENTORY.replace("vmpair_site: east}", "vmpair_site: east, ansible_host: 192.0.2.250}")
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "The site model is valid: 1 pair(s) (pair_mail), 1 witness(es)." in proc.stdout
+    assert (
+        "PASSED: 0 error(s), 0 warning(s); 1 pair(s) checked (0 with errors, 0 with warnings), 1 witness(es), 0 VM(s)."
+        in proc.stdout
+    )
 
 
 def test_check_site_fails_with_every_problem(tmp_path):
@@ -168,6 +171,7 @@ def test_check_site_fails_with_every_problem(tmp_path):
     pair_vars["vmpair_fencing"].pop("hv-west")
     proc = run_check_site(tmp_path, yaml.safe_dump(data))
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "The site inventory has 2 problem(s)" in proc.stdout
-    assert "vmpair_fencing.hv-west: no fence device for hv-west" in proc.stdout
-    assert "1 link(s) carry cluster traffic" in proc.stdout
+    assert '"pair pair_mail: 2 error(s), 0 warning(s)"' in proc.stdout
+    assert "ERROR: pair pair_mail host hv-west: vmpair_fencing.hv-west: no fence device for hv-west" in proc.stdout
+    assert "ERROR: pair pair_mail: vmpair_links: 1 link(s) carry cluster traffic" in proc.stdout
+    assert "FAILED: 2 error(s), 0 warning(s); 1 pair(s) checked (1 with errors, 0 with warnings)" in proc.stdout
