@@ -431,7 +431,7 @@ def _check_mapping(domain, devices, what):
         raise DomainError(problems)
 
 
-def _rewrite_disk(disk, path, hypervisor):
+def _rewrite_disk(disk, path, hypervisor, size=None):
     elem = disk.element
     elem.set("type", "block")
     driver = elem.find("driver")
@@ -458,36 +458,56 @@ def _rewrite_disk(disk, path, hypervisor):
         elem[list(elem).index(old)] = source
     else:
         elem.insert(list(elem).index(driver) + 1, source)
+    if size and hypervisor != "xen":
+        # The device is a little larger than the disk (whole extents, DRBD's metadata): a storage
+        # slice keeps the size the guest sees, which QEMU's block copy also requires.
+        slices = ET.SubElement(source, "slices")
+        ET.SubElement(slices, "slice", {"type": "storage", "offset": "0", "size": str(int(size))})
     for backing in elem.findall("backingStore"):
         elem.remove(backing)
 
 
-def _rewrite(xml_text, devices, what):
+def _rewrite(xml_text, devices, what, sizes=None):
     domain = Domain(xml_text)
     domain.check()
     _check_mapping(domain, devices, what)
     for disk in domain.mirrored:
-        _rewrite_disk(disk, devices[disk.target], domain.hypervisor)
+        _rewrite_disk(disk, devices[disk.target], domain.hypervisor, (sizes or {}).get(disk.target))
     return _serialize(domain.root)
 
 
-def protect(xml_text, devices):
+def protect(xml_text, devices, sizes=None):
     """The definition of the protected VM.
 
     :param xml_text: ``virsh dumpxml --inactive --security-info`` of the VM (plain or already protected)
     :param devices: ``{target: '/dev/drbdN'}`` for every disk in :attr:`Domain.mirrored`
+    :param sizes: ``{target: bytes}``, the size the guest sees (``virsh domblkinfo`` capacity). KVM disks get a
+        storage slice of that size (``<slices><slice type='storage' offset='0' size=.../>``), because the DRBD
+        device is larger; Xen's blkback has no slices, so a Xen guest sees the device's size.
     :returns: the new definition (pretty XML); ``same(xml_text, result)`` when nothing changes
     :raises DomainError: the domain cannot be protected or ``devices`` does not fit it
     """
-    return _rewrite(xml_text, devices, "DRBD device")
+    return _rewrite(xml_text, devices, "DRBD device", sizes)
 
 
-def unprotect(xml_text, sources):
+def unprotect(xml_text, sources, sizes=None):
     """The protected definition back on plain local block devices.
 
-    :param sources: ``{target: '/dev/VG/LV'}`` for every copied disk (the LVs under the DRBD devices)
+    :param sources: ``{target: '/dev/VG/LV'}`` for every copied disk (new local LVs, or the LVs under the DRBD
+        devices)
+    :param sizes: as for :func:`protect`: the size the guest sees, kept with a storage slice (KVM)
     """
-    return _rewrite(xml_text, sources, "local device")
+    return _rewrite(xml_text, sources, "local device", sizes)
+
+
+def disk_element(xml_text, target):
+    """The ``<disk>`` element of ``target`` as text (for ``virsh blockcopy --xml``), or None."""
+    root = _parse(xml_text)
+    for disk in root.findall("devices/disk"):
+        tgt = disk.find("target")
+        if tgt is not None and tgt.get("dev") == target:
+            return ET.tostring(disk, encoding="unicode")
+    return None
 
 
 def peer_definition(xml_text, emulator=None):

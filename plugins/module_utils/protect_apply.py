@@ -46,6 +46,12 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import DrbdComm
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
 
 
+# --reuse-external: the LV (or DRBD device) exists; --transient-job: allowed on a persistent domain (the new
+# definition is defined after the pivot); --synchronous-writes: QEMU's write-blocking mode, so the copy converges
+# and every write the guest sees acknowledged is on the destination too.
+BLOCKCOPY_FLAGS = ["--reuse-external", "--transient-job", "--synchronous-writes", "--wait", "--pivot", "--verbose"]
+
+
 class ApplyError(Exception):
     """A step failed; ``rolled_back`` says whether this run's changes were undone."""
 
@@ -196,7 +202,33 @@ class HostActions:
 
     # 6. copy ------------------------------------------------------------------------------
 
-    def live_copy(self, vm, devices, live):
+    def blockcopy(self, vm, target, disk_xml):
+        """``virsh blockcopy --xml``: the destination described as the definition has it (device, raw, cache,
+        storage slice), while the guest runs; returns when the copy pivoted onto it."""
+        self.commands.append(
+            [
+                "virsh",
+                "-c",
+                self.reader.uri,
+                "blockcopy",
+                vm,
+                target,
+                "--xml",
+                "(disk %s of the new definition)" % target,
+            ]
+            + BLOCKCOPY_FLAGS
+        )
+        if self.check_mode:
+            return
+        fd, path = tempfile.mkstemp(prefix="vmpair-%s-%s-" % (vm, target), suffix=".xml")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(disk_xml)
+            self.runner.run(["virsh", "-c", self.reader.uri, "blockcopy", vm, target, "--xml", path] + BLOCKCOPY_FLAGS)
+        finally:
+            os.unlink(path)
+
+    def live_copy(self, vm, devices, live, new_xml):
         """Block-copy every disk not yet on its DRBD device while the guest runs, pivoting at the end."""
         for target in sorted(devices):
             device = devices[target]
@@ -209,10 +241,7 @@ class HostActions:
                     ["virsh", "-c", self.reader.uri, "blockjob", vm, t, "--abort"], check_rc=False
                 )
             )
-            self.virsh(
-                "blockcopy", vm, target, "--dest", device, "--format", "raw", "--blockdev", "--reuse-external",
-                "--transient-job", "--synchronous-writes", "--wait", "--pivot", "--verbose",
-            )  # fmt: skip
+            self.blockcopy(vm, target, domxml.disk_element(new_xml, target))
             self.undo.pop()
             self.point_of_no_return = True
 
@@ -278,7 +307,7 @@ def apply_protect(actions, plan, vg, live_domain=None):
             running = bool(live_domain and live_domain["running"])
             if not plan["already_on_drbd"]:
                 if running and plan["online"]:
-                    actions.live_copy(vm, plan["devices"], live_domain)
+                    actions.live_copy(vm, plan["devices"], live_domain, plan["protected_xml"])
                 else:
                     disks = [
                         {"target": d.target, "source": d.source, "format": d.format}

@@ -236,7 +236,7 @@ def plan_protect(pair, me, facts, name, level="ha", online=True, preferred_host=
         storage[host] = plan["disks"]
     if problems:
         raise PlanError(problems, dom.warnings)
-    protected_xml = domxml.protect(dom_facts["xml"], devices)
+    protected_xml = domxml.protect(dom_facts["xml"], devices, capacities)
     return {
         "vm": name,
         "level": level,

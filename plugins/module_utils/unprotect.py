@@ -103,6 +103,7 @@ def plan_unprotect(pair, me, facts, name, keep_peer_copy=False, cluster_manages=
                     "on_drbd": on_drbd,
                     "local_lv": "%s-%s%s" % (name, disk.target, LOCAL_SUFFIX),
                     "local_path": "/dev/%s/%s-%s%s" % (vg, name, disk.target, LOCAL_SUFFIX),
+                    "capacity": capacity,
                     "bytes": _round_up(capacity, extent) if capacity else None,
                 }
             )
@@ -124,7 +125,8 @@ def plan_unprotect(pair, me, facts, name, keep_peer_copy=False, cluster_manages=
         if problems:
             raise PlanError(problems)
         local = {d["target"]: d["local_path"] for d in disks}
-        plan["plain_xml"] = domxml.unprotect(dom_facts["xml"], local) if disks else dom_facts["xml"]
+        sizes = {d["target"]: d["capacity"] for d in disks}
+        plan["plain_xml"] = domxml.unprotect(dom_facts["xml"], local, sizes) if disks else dom_facts["xml"]
     return plan
 
 
@@ -185,10 +187,7 @@ def apply_unprotect(actions, plan, vg, live_domain):
                 if running:
                     if (live_domain["disks"].get(d["target"]) or {}).get("source") == d["local_path"]:
                         continue
-                    actions.virsh(
-                        "blockcopy", vm, d["target"], "--dest", d["local_path"], "--format", "raw", "--blockdev",
-                        "--reuse-external", "--transient-job", "--synchronous-writes", "--wait", "--pivot", "--verbose",
-                    )  # fmt: skip
+                    actions.blockcopy(vm, d["target"], domxml.disk_element(plan["plain_xml"], d["target"]))
                 else:
                     actions.run(["qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", d["source"], d["local_path"]])
             if actions.ensure_definition(vm, diff["xml_before"], plan["plain_xml"]):

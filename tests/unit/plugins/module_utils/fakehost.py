@@ -33,6 +33,7 @@ class FakeHost:
         self.metadata = set()  # LV paths with DRBD metadata
         self.domains = {}
         self.fail = {}  # command word (e.g. "blockcopy", "up") -> stderr of a failure
+        self.copied = []  # the <disk> elements given to virsh blockcopy --xml
         self.dump_xml = None  # drbdadm dump-xml output (from the real drbdadm, set by the test)
         if domain_xml:
             self.define(domain_xml, running)
@@ -143,8 +144,11 @@ class FakeHost:
                 return 0, "", ""
             return 0, "No current block job for %s\n" % rest[1], ""
         if verb == "blockcopy":
-            target, dest = rest[1], rest[rest.index("--dest") + 1]
-            dom["live"][target] = dest
+            target = rest[1]
+            with open(rest[rest.index("--xml") + 1]) as f:
+                disk = ET.fromstring(f.read())
+            self.copied.append(disk)
+            dom["live"][target] = disk.find("source").get("dev")
             return 0, "\nSuccessfully pivoted\n", ""
         if verb == "shutdown":
             dom["running"] = False

@@ -71,10 +71,22 @@ def test_vm_host_protects_a_running_vm_without_stopping_it(hosts, tmp_path):
         ["virsh", "define", east.calls[-1][-1]],
     ]
     copy = [w for w in words(east.changing_calls()) if w[1] == "blockcopy"][0]
-    assert copy == [
-        "virsh", "blockcopy", VM, "vda", "--dest", "/dev/drbd100", "--format", "raw", "--blockdev",
+    assert copy[:4] == ["virsh", "blockcopy", VM, "vda"] and copy[4] == "--xml"
+    assert copy[6:] == [
         "--reuse-external", "--transient-job", "--synchronous-writes", "--wait", "--pivot", "--verbose",
     ]  # fmt: skip
+    # the destination: the DRBD device, raw, no host cache, and a slice of exactly the disk's size (the device is
+    # larger; QEMU's copy needs equal sizes and the guest must not see its disk grow)
+    disk = east.copied[0]
+    assert disk.find("source").get("dev") == "/dev/drbd100"
+    assert disk.find("driver").attrib == {
+        "name": "qemu",
+        "type": "raw",
+        "cache": "none",
+        "io": "native",
+        "discard": "unmap",
+    }
+    assert disk.find("source/slices/slice").attrib == {"type": "storage", "offset": "0", "size": str(20 * 1024**3)}
     dom = east.domains[VM]
     assert dom["running"], "the guest must never stop"
     assert dom["live"] == ON_DRBD
