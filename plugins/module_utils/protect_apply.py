@@ -45,7 +45,6 @@ from ansible_collections.duplex.vmpair.plugins.module_utils import domain as dom
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import DrbdCommands, has_metadata
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
 
-
 # --reuse-external: the LV (or DRBD device) exists; --transient-job: allowed on a persistent domain (the new
 # definition is defined after the pivot); --synchronous-writes: QEMU's write-blocking mode, so the copy converges
 # and every write the guest sees acknowledged is on the destination too.
