@@ -31,7 +31,12 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.protect_plan import 
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import MASK, CommandError, CommandRunner
 from ansible_collections.duplex.vmpair.plugins.module_utils.unprotect import apply_unprotect, plan_unprotect
-from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import HostReader, HostReadError, host_facts
+from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import (
+    HostReader,
+    HostReadError,
+    facts_from_json,
+    host_facts,
+)
 
 COROSYNC_KEY = "/etc/corosync/authkey"
 
@@ -107,7 +112,7 @@ def run_protected_vm(module, runner=None):
     peer = [h for h in pair["hosts"] if h != me][0]
     reader = HostReader(runner, pair.get("hypervisor", "kvm"))
     own = read_facts(module, [name], reader.hypervisor, pair["storage_vg"], runner=runner)
-    facts = {me: own, peer: p["peer_facts"]}
+    facts = {me: own, peer: facts_from_json(p["peer_facts"])}
     actions = HostActions(runner, reader, check_mode=module.check_mode, shutdown_timeout=p["shutdown_timeout"])
     live = own["domains"].get(name)
     result = {"changed": False, "vm": name, "host": me}

@@ -292,3 +292,26 @@ def host_facts(reader, names, vg):
         "drbd_resources": reader.drbd_resources(),
         "quorate": reader.quorate(),
     }
+
+
+def facts_from_json(facts):
+    """Host facts that travelled through the controller as JSON, with DRBD volume numbers as numbers again.
+
+    JSON has only string keys, so ``drbd_resources[*].hosts[*].volumes`` comes back keyed ``"0"``; the
+    planner compares them with this host's own ``0``.
+    """
+    if not facts:
+        return facts
+    out = dict(facts)
+    resources = {}
+    for name, entry in (facts.get("drbd_resources") or {}).items():
+        entry = dict(entry)
+        hosts = {}
+        for host, data in (entry.get("hosts") or {}).items():
+            data = dict(data)
+            data["volumes"] = {int(vnr): vol for vnr, vol in (data.get("volumes") or {}).items()}
+            hosts[host] = data
+        entry["hosts"] = hosts
+        resources[name] = entry
+    out["drbd_resources"] = resources
+    return out

@@ -8,6 +8,7 @@ kernel has no device-mapper and no DRBD (see there). The reader, the planner and
 real code; the real-kernel lab runs the same steps on real DRBD.
 """
 
+import json
 import os
 
 import pytest
@@ -17,7 +18,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.protect_apply import
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_host import read_facts
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_plan import PlanError, plan_protect
 from ansible_collections.duplex.vmpair.plugins.module_utils.unprotect import apply_unprotect, plan_unprotect
-from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import HostReader
+from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import HostReader, facts_from_json
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.fakehost import FakeHost
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_drbd import dump, write_config
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_protect_plan import SECRET, kvm_xml, pair
@@ -33,17 +34,20 @@ def hosts():
     return {"hv-east": FakeHost("hv-east", kvm_xml(), running=True), "hv-west": FakeHost("hv-west")}
 
 
-def facts(hosts):
+def facts(hosts, me=None):
+    """Each host's facts; the peer's (not ``me``) as they arrive: through the controller as JSON."""
     out = {}
     for name, fake in hosts.items():
         out[name] = read_facts(None, [VM], "kvm", "vg_vms", runner=fake)
         out[name]["drbd_version"] = "8.4"  # /proc/drbd of the fake host
+        if me is not None and name != me:
+            out[name] = facts_from_json(json.loads(json.dumps(out[name])))
     return out
 
 
 def protect(hosts, me, tmp_path, check_mode=False, **kwargs):
     fake = hosts[me]
-    plan = plan_protect(pair(), me, facts(hosts), VM, secret=SECRET, **kwargs)
+    plan = plan_protect(pair(), me, facts(hosts, me), VM, secret=SECRET, **kwargs)
     plan["res_path"] = str(tmp_path / ("%s-vm-mail01.res" % me))
     actions = HostActions(fake, HostReader(fake), check_mode=check_mode, sleep=lambda s: None)
     fake.calls.clear()
@@ -115,13 +119,14 @@ def test_peer_defines_the_same_vm_and_does_not_start_it(hosts, tmp_path):
     assert domxml.guest_view(west.domains[VM]["xml"]) == domxml.guest_view(hosts["hv-east"].domains[VM]["xml"])
 
 
-def test_second_run_changes_nothing(hosts, tmp_path):
-    protect(hosts, "hv-east", tmp_path)
-    protect(hosts, "hv-west", tmp_path)
+def test_second_run_changes_nothing(protected, tmp_path):
+    """Both hosts now report the resource (drbdadm dump-xml), the peer's facts as JSON: the same minors and
+    port are kept and nothing runs."""
     for me in ("hv-east", "hv-west"):
-        _plan, actions = protect(hosts, me, tmp_path)
+        plan, actions = protect(protected, me, tmp_path)
+        assert plan["devices"] == {"vda": "/dev/drbd100", "vdb": "/dev/drbd101"} and plan["port"] == 7790
         assert actions.commands == [], me
-        assert hosts[me].changing_calls() == []
+        assert protected[me].changing_calls() == []
 
 
 def test_check_mode_changes_nothing_and_lists_the_commands(hosts, tmp_path):
@@ -215,7 +220,7 @@ def test_volume_group_full_changes_nothing(hosts, tmp_path):
 def unprotect(hosts, me, keep_peer_copy=False, cluster_manages=False):
     fake = hosts[me]
     fake.calls.clear()
-    plan = plan_unprotect(pair(), me, facts(hosts), VM, keep_peer_copy, cluster_manages)
+    plan = plan_unprotect(pair(), me, facts(hosts, me), VM, keep_peer_copy, cluster_manages)
     plan["res_path"] = "/nonexistent/vm-mail01.res"
     actions = HostActions(fake, HostReader(fake))
     apply_unprotect(actions, plan, "vg_vms", HostReader(fake).domain(VM))
