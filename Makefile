@@ -1,6 +1,6 @@
 # duplex.vmpair: development, test and demo entry points.
 # Run as root on Debian 12. Every target is idempotent and quick when already done.
-#   make demo   # container lab + site.yml + the pair's state
+#   make demo   # real-kernel lab + site.yml + a running VM protected live + the pair's state
 #   make test   # lint, ansible-test sanity, unit tests, Molecule scenarios
 
 SHELL := /bin/bash
@@ -91,11 +91,11 @@ test-real-kernel: deps ## Molecule real-kernel on QEMU VMs (real DRBD, bond, cra
 
 test: deps lint sanity unit ee molecule ## THE test command: deps, lint, sanity, unit, ee, molecule
 
-demo: deps ## container lab, site.yml on it, then validate.yml prints the pair's state
-	$(LAB) image
-	$(LAB) up --name $(DEMO_LAB) --inventory $(DEMO_INVENTORY)
+demo: deps ## real-kernel lab (QEMU VMs), site.yml, a running test VM protected by protect.yml, the state
+	$(LAB) vm image
+	$(LAB) vm up --name $(DEMO_LAB) --inventory $(DEMO_INVENTORY)
 	ansible-playbook -i $(DEMO_INVENTORY) playbooks/site.yml
-	ansible-playbook -i $(DEMO_INVENTORY) playbooks/validate.yml
+	ansible-playbook -i $(DEMO_INVENTORY) lab/demo.yml
 
 lab-down: ## remove the demo lab and any Molecule/bench labs, containers and VMs (images stay)
 	$(LAB) down --all

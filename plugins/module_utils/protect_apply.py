@@ -156,6 +156,20 @@ class HostActions:
             raise ApplyError("drbdadm refused %s: %s" % (path, exc.msg), rolled_back=False) from None
         return before, True
 
+    def ensure_config_file(self, path, text):
+        """The cluster's copy of the definition (0600: it may hold a VNC password). Returns changed."""
+        before = read_file(path)
+        if before == text:
+            return False
+        self.commands.append(["write", path, "(0600)"])
+        if self.check_mode:
+            return True
+        if not os.path.isdir(os.path.dirname(path)):
+            os.makedirs(os.path.dirname(path), 0o700)
+        write_secret_file(path, text)
+        self.undo.append(lambda: os.unlink(path) if before is None else write_secret_file(path, before))
+        return True
+
     # 3-4. metadata, up/adjust --------------------------------------------------------------
 
     def ensure_drbd_up(self, resource, volumes, fresh_lvs, file_changed=False):
@@ -314,6 +328,7 @@ def apply_protect(actions, plan, vg, live_domain=None):
                     ]
                     actions.offline_copy(vm, disks, plan["devices"], running)
             actions.ensure_definition(vm, diff["xml_before"], plan["protected_xml"])
+            actions.ensure_config_file(plan["config_path"], plan["protected_xml"])
             actions.point_of_no_return = actions.point_of_no_return or not actions.check_mode
             if not plan["already_on_drbd"] and running and not plan["online"]:
                 actions.virsh("start", vm)
@@ -324,6 +339,7 @@ def apply_protect(actions, plan, vg, live_domain=None):
                     rolled_back=False,
                 )
             actions.ensure_definition(vm, diff["xml_before"], plan["peer_xml"])
+            actions.ensure_config_file(plan["config_path"], plan["peer_xml"])
     except (ApplyError, CommandError) as exc:
         msg = exc.msg if isinstance(exc, CommandError) else str(exc)
         if actions.check_mode:

@@ -34,6 +34,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.unprotect import app
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import (
     HostReader,
     HostReadError,
+    config_path,
     facts_from_json,
     host_facts,
 )
@@ -45,6 +46,12 @@ def read_facts(module, names, hypervisor, vg, peer_address=None, runner=None):
     """``protected_vm_info``'s ``host``: :func:`.vm_host.host_facts` plus DRBD states and the ping."""
     reader = HostReader(runner or CommandRunner(module), hypervisor)
     facts = host_facts(reader, names, vg)
+    for name, dom in facts["domains"].items():
+        # A VM the cluster started is transient (VirtualDomain runs `virsh create CONFIG`): its definition
+        # is the cluster's config file.
+        if dom and not dom["xml"]:
+            dom["xml"] = read_file(config_path(name))
+            dom["config"] = bool(dom["xml"])
     facts["drbd_states"] = {}
     for name in names:
         res = resource_name(name)
@@ -147,7 +154,22 @@ def run_protected_vm(module, runner=None):
         for warning in plan["warnings"]:
             module.warn(warning)
     else:
-        plan = plan_unprotect(pair, me, facts, name, p["keep_peer_copy"], cluster_manages=cluster_manages(runner, name))
+        managed = cluster_manages(runner, name)
+        if managed and module.check_mode:
+            # A preview: duplex.vmpair.unprotect releases the VM from the cluster between its check and the real run.
+            module.warn(
+                "the cluster still manages VM %s: it must let go of it first (vm_resources state=absent "
+                "leave_running=true), as duplex.vmpair.unprotect does before the real run" % name
+            )
+        plan = plan_unprotect(
+            pair,
+            me,
+            facts,
+            name,
+            p["keep_peer_copy"],
+            cluster_manages=managed and not module.check_mode,
+            online=p["online"],
+        )
         diff = apply_unprotect(actions, plan, pair["storage_vg"], live)
         result["diff"] = [_xml_diff(name, me, diff["xml_before"], diff["xml_after"])]
         result.update(role=plan["role"], vm_host=plan["vm_host"], resource=plan["resource"])

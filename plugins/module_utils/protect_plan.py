@@ -33,6 +33,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import (
     resource_name,
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_storage import storage_plan
+from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import config_path
 
 LEVELS = ("ha", "recovery")
 
@@ -179,7 +180,7 @@ def plan_protect(pair, me, facts, name, level="ha", online=True, preferred_host=
     problems += where
     if dom_facts is None:
         raise PlanError(problems)
-    if not dom_facts["persistent"] or not dom_facts["xml"]:
+    if not dom_facts["xml"]:
         raise PlanError(
             problems
             + [
@@ -247,6 +248,7 @@ def plan_protect(pair, me, facts, name, level="ha", online=True, preferred_host=
         "vm_node": node[vm_host],
         "resource": res,
         "res_path": spec.path,
+        "config_path": config_path(name),
         "res_text": res_text,
         "secret": spec.secret,
         "volumes": allocation["volumes"],

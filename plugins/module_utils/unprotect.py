@@ -38,6 +38,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.protect_apply import
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_plan import PlanError
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_storage import human
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
+from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import config_path
 
 LOCAL_SUFFIX = "-local"
 PEER_COPY_SUFFIX = "-peercopy"
@@ -77,6 +78,7 @@ def plan_unprotect(pair, me, facts, name, keep_peer_copy=False, cluster_manages=
         "vm": name,
         "resource": res,
         "res_path": resource_path(name),
+        "config_path": config_path(name),
         "vm_host": vm_host,
         "keep_peer_copy": keep_peer_copy,
         "online": online,
@@ -134,10 +136,11 @@ def _take_down(actions, plan, vg, keep_copy):
     """DRBD down, resource file gone, backing LVs removed (or renamed to keep the peer's copy)."""
     if actions.reader.drbd_state(plan["resource"]) is not None:
         actions.run(DrbdCommands(plan["resource"]).down())
-    if os.path.exists(plan["res_path"]):
-        actions.commands.append(["remove", plan["res_path"]])
-        if not actions.check_mode:
-            os.unlink(plan["res_path"])
+    for path in (plan["res_path"], plan["config_path"]):
+        if os.path.exists(path):
+            actions.commands.append(["remove", path])
+            if not actions.check_mode:
+                os.unlink(path)
     lvs = actions.reader.logical_volumes(vg)
     for path in plan["backing"]:
         name = os.path.basename(path)
@@ -200,7 +203,7 @@ def apply_unprotect(actions, plan, vg, live_domain):
                 raise ApplyError(
                     "VM %s runs here too; it is not undefined. Fix: stop the copy that should not run" % vm, False
                 )
-            if live_domain:
+            if live_domain and live_domain.get("persistent", True):
                 actions.virsh("undefine", vm)
                 diff["xml_after"] = None
             _take_down(actions, plan, vg, keep_copy=plan["keep_peer_copy"])

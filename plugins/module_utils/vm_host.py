@@ -32,6 +32,10 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_parse import pa
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
 
 URIS = {"kvm": "qemu:///system", "xen": "xen:///system"}
+# The definition the cluster starts a protected VM from (ocf:heartbeat:VirtualDomain's config): its own
+# directory, because the agent undefines the domain before it starts it (virsh create CONFIG) and libvirt
+# deletes a definition's file in /etc/libvirt when it is undefined.
+CONFIG_DIR = "/etc/vmpair/domains"
 PROC_DRBD = "/proc/drbd"
 _NOT_DEFINED = re.compile(r"failed to get domain|Domain not found|no domain with matching name", re.IGNORECASE)
 _DRBD_VERSION = re.compile(r"^version:\s*(\d+)\.(\d+)", re.MULTILINE)
@@ -278,6 +282,11 @@ class HostReader:
         if "Quorate" not in values:
             return None
         return values["Quorate"].lower() == "yes"
+
+
+def config_path(name):
+    """Where the cluster's copy of a protected VM's definition lives on both hosts."""
+    return "%s/%s.xml" % (CONFIG_DIR, name)
 
 
 def host_facts(reader, names, vg):

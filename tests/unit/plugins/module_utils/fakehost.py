@@ -51,6 +51,7 @@ class FakeHost:
             live[target] = None if source is None else (source.get("dev") or source.get("file"))
             devices[target] = (disk.get("type"), disk.get("device"))
         dom = {"xml": xml, "running": bool(running if running is not None else old and old["running"])}
+        dom["persistent"] = True
         dom["devices"] = devices
         dom["live"] = old["live"] if old and old["running"] else live
         self.domains[name] = dom
@@ -122,11 +123,8 @@ class FakeHost:
         if verb == "dominfo":
             return (
                 0,
-                "Name:           %s\nUUID:           x\nState:          %s\nPersistent:     yes\n"
-                % (
-                    name,
-                    "running" if dom["running"] else "shut off",
-                ),
+                "Name:           %s\nUUID:           x\nState:          %s\nPersistent:     %s\n"
+                % (name, "running" if dom["running"] else "shut off", "yes" if dom["persistent"] else "no"),
                 "",
             )
         if verb == "dumpxml":

@@ -14,6 +14,7 @@ import os
 import pytest
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import domain as domxml
+from ansible_collections.duplex.vmpair.plugins.module_utils import vm_host
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_apply import ApplyError, HostActions, apply_protect
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_host import read_facts
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_plan import PlanError, plan_protect
@@ -27,6 +28,15 @@ VM = "mail01"
 CDROM = {"sda": "/var/lib/libvirt/images/debian-12-netinst.iso"}  # not copied: the peer needs the same image
 ORIGINAL = dict(CDROM, vda="/dev/vg_vms/mail01-vda", vdb="/var/lib/libvirt/images/mail01-data.qcow2")
 ON_DRBD = dict(CDROM, vda="/dev/drbd100", vdb="/dev/drbd101")
+
+
+@pytest.fixture(autouse=True)
+def config_dir(tmp_path, monkeypatch):
+    """The cluster's copies of the definitions (/etc/vmpair/domains on a host) in a test directory.
+    Both fake hosts share it; each test writes one host's file at a time and checks it."""
+    path = tmp_path / "domains"
+    monkeypatch.setattr(vm_host, "CONFIG_DIR", str(path))
+    return path
 
 
 @pytest.fixture
@@ -49,6 +59,7 @@ def protect(hosts, me, tmp_path, check_mode=False, **kwargs):
     fake = hosts[me]
     plan = plan_protect(pair(), me, facts(hosts, me), VM, secret=SECRET, **kwargs)
     plan["res_path"] = str(tmp_path / ("%s-vm-mail01.res" % me))
+    plan["config_path"] = str(tmp_path / ("%s-domains" % me) / "mail01.xml")
     actions = HostActions(fake, HostReader(fake), check_mode=check_mode, sleep=lambda s: None)
     fake.calls.clear()
     apply_protect(actions, plan, "vg_vms", HostReader(fake).domain(VM))
@@ -100,6 +111,10 @@ def test_vm_host_protects_a_running_vm_without_stopping_it(hosts, tmp_path):
     res = tmp_path / "hv-east-vm-mail01.res"
     assert res.read_text() == plan["res_text"] and oct(os.stat(res).st_mode & 0o777) == "0o600"
     assert ["write", str(res), "(0600)"] in actions.commands
+    # the cluster starts the VM from its own copy of the definition (VirtualDomain's config), root only
+    config = tmp_path / "hv-east-domains" / "mail01.xml"
+    assert config.read_text() == plan["protected_xml"] and oct(os.stat(config).st_mode & 0o777) == "0o600"
+    assert plan["config_path"] == str(config)
 
 
 def test_peer_defines_the_same_vm_and_does_not_start_it(hosts, tmp_path):
@@ -137,7 +152,7 @@ def test_check_mode_changes_nothing_and_lists_the_commands(hosts, tmp_path):
     assert not (tmp_path / "hv-east-vm-mail01.res").exists()
     assert [c[1] if c[0] != "virsh" else c[3] for c in actions.commands] == [
         "--yes", "--yes", str(tmp_path / "hv-east-vm-mail01.res"), "create-md", "create-md", "up", "primary",
-        "blockcopy", "blockcopy", "define",
+        "blockcopy", "blockcopy", "define", str(tmp_path / "hv-east-domains" / "mail01.xml"),
     ]  # fmt: skip
 
 
@@ -222,6 +237,7 @@ def unprotect(hosts, me, keep_peer_copy=False, cluster_manages=False):
     fake.calls.clear()
     plan = plan_unprotect(pair(), me, facts(hosts, me), VM, keep_peer_copy, cluster_manages)
     plan["res_path"] = "/nonexistent/vm-mail01.res"
+    plan["config_path"] = "/nonexistent/mail01.xml"
     actions = HostActions(fake, HostReader(fake))
     apply_unprotect(actions, plan, "vg_vms", HostReader(fake).domain(VM))
     return plan, actions
@@ -294,6 +310,7 @@ def test_unprotect_offline_shuts_down_copies_and_starts(protected):
     fake.calls.clear()
     plan = plan_unprotect(pair(), "hv-east", facts(protected), VM, online=False)
     plan["res_path"] = "/nonexistent/vm-mail01.res"
+    plan["config_path"] = "/nonexistent/mail01.xml"
     apply_unprotect(
         HostActions(fake, HostReader(fake), sleep=lambda s: None), plan, "vg_vms", HostReader(fake).domain(VM)
     )
@@ -315,5 +332,34 @@ def test_peer_lost_mid_protect_the_vm_host_finishes_and_a_rerun_completes_the_pe
     _plan, again = protect(hosts, "hv-east", tmp_path)
     assert again.commands == []
     _plan, peer = protect(hosts, "hv-west", tmp_path)
-    assert [c[3] if c[0] == "virsh" else c[1] for c in peer.commands][-1] == "define"
+    assert [c[3] if c[0] == "virsh" else c[1] for c in peer.commands][-2:] == [
+        "define",
+        str(tmp_path / "hv-west-domains" / "mail01.xml"),
+    ]
     assert not hosts["hv-west"].domains[VM]["running"]
+
+
+def test_unprotect_after_a_failover_the_transient_vm_becomes_a_plain_persistent_one(protected, config_dir):
+    """After a failover the cluster runs the VM transient on the peer (VirtualDomain: virsh create CONFIG); its
+    definition is then the cluster's config file. Unprotecting defines the plain VM there and removes the file."""
+    west = protected["hv-west"]
+    west.domains[VM]["running"] = True
+    west.domains[VM]["persistent"] = False
+    west.domains[VM]["live"] = dict(ON_DRBD)
+    west.drbd["vm-mail01"] = {"role": "Primary", "disk": "UpToDate", "cstate": "WFConnection"}
+    protected["hv-east"].domains[VM]["running"] = False
+    config_dir.mkdir()
+    (config_dir / "mail01.xml").write_text(west.domains[VM]["xml"])
+    west.calls.clear()
+    plan = plan_unprotect(pair(), "hv-west", facts(protected, "hv-west"), VM)
+    assert plan["role"] == "vm_host" and plan["config_path"] == str(config_dir / "mail01.xml")
+    plan["res_path"] = "/nonexistent/vm-mail01.res"
+    apply_unprotect(
+        HostActions(west, HostReader(west)),
+        plan,
+        "vg_vms",
+        read_facts(None, [VM], "kvm", "vg_vms", runner=west)["domains"][VM],
+    )
+    assert not (config_dir / "mail01.xml").exists()
+    assert west.domains[VM]["running"] and "/dev/drbd" not in west.domains[VM]["xml"]
+    assert west.domains[VM]["live"]["vda"] == "/dev/vg_vms/mail01-vda-local"
