@@ -30,9 +30,13 @@ description:
     running, C(virsh blockcopy --synchronous-writes --wait --pivot) moves it onto DRBD; every write the guest
     sees acknowledged after the pivot is replicated. With O(online=false), or when the VM is shut off, the VM
     is shut down, copied with C(qemu-img convert) and started again if it was running. Then the protected
-    definition (disks on C(/dev/drbdN), raw, C(cache=none), C(io=native)) is defined. On the peer, the same
+    definition (disks on C(/dev/drbdN), raw, C(cache=none), C(io=native), a storage slice of the disk's size) is
+    defined, and written to C(/etc/vmpair/domains/VM.xml) (mode 0600), the file the cluster starts the VM from. On the peer, the same
     definition (the guest sees identical hardware, with the same name, UUID, MAC addresses and disks) is defined, not started.
     The VM's old images are kept, never deleted.
+  - The cluster (C(ocf:heartbeat:VirtualDomain)) starts a VM with C(virsh create) from C(/etc/vmpair/domains/VM.xml) after
+    undefining it, so a VM the cluster started (after a failover) is transient; the module then reads its definition
+    from that file.
   - The level chooses the DRBD protocol and fencing. C(ha) is protocol C with C(resource-and-stonith); C(recovery)
     is protocol A with C(resource-only). Changing the level of a protected VM rewrites the resource file and runs
     C(drbdadm adjust); the VM keeps running.
@@ -158,7 +162,7 @@ cluster_vm:
   description: This VM as an element of M(duplex.vmpair.vm_resources)'s O(duplex.vmpair.vm_resources#module:vms).
   returned: state=present
   type: dict
-  sample: {name: web1, level: ha, host: hv-east, hypervisor: kvm}
+  sample: {name: web1, level: ha, host: hv-east, hypervisor: kvm, config: /etc/vmpair/domains/web1.xml}
 warnings_found:
   description: Host-specific items of the definition that need attention on the peer (also shown as warnings).
   returned: state=present
