@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandRunner  # noqa: E402
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_cib import ensure_vms_present, protected_vm  # noqa: E402
 
-RUNS = 3
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 ENV = dict(os.environ, LC_ALL="C")
 
 
