@@ -16,7 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import domain as domxml
-from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import FT_REFUSED, resource_name
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import resource_name
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_apply import (
     ApplyError,
     HostActions,
@@ -24,8 +24,8 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.protect_apply import
     read_file,
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_plan import (
-    LEVELS,
     PlanError,
+    check_level,
     derive_secret,
     plan_protect,
 )
@@ -112,8 +112,8 @@ def run_protected_vm(module, runner=None):
     pair = p["pair"]
     me = p["host"]
     name = p["name"]
-    if p["state"] == "present" and p["level"] not in LEVELS:
-        raise PlanError(["VM %s: %s" % (name, FT_REFUSED if p["level"] == "ft" else "unknown level %r" % p["level"])])
+    if p["state"] == "present":
+        check_level(name, p["level"])  # before anything is read
     if me not in pair.get("hosts", []):
         raise PlanError(["host %s is not in pair %s (%s)" % (me, pair.get("name"), ", ".join(pair.get("hosts", [])))])
     peer = [h for h in pair["hosts"] if h != me][0]
@@ -128,11 +128,10 @@ def run_protected_vm(module, runner=None):
         module.no_log_values.add(secret)
         runner.add_secrets([secret])
         plan = plan_protect(pair, me, facts, name, p["level"], p["online"], p["preferred_host"], secret)
-        res_before = read_file(plan["res_path"])
-        apply_protect(actions, plan, pair["storage_vg"], live)
+        diff = apply_protect(actions, plan, pair["storage_vg"], live)
         wanted_xml = plan["protected_xml"] if plan["role"] == "vm_host" else plan["peer_xml"]
         result["diff"] = [
-            _res_diff(plan["res_path"], res_before, plan["res_text"], secret),
+            _res_diff(plan["res_path"], diff["res_before"], plan["res_text"], secret),
             _xml_diff(name, me, live and live.get("xml"), wanted_xml),
         ]
         result.update(
@@ -149,6 +148,7 @@ def run_protected_vm(module, runner=None):
                 "level": plan["level"],
                 "host": plan["vm_node"],
                 "hypervisor": plan["hypervisor"],
+                "config": plan["config_path"],
             },
         )
         for warning in plan["warnings"]:

@@ -14,9 +14,9 @@ import os
 import pytest
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import domain as domxml
-from ansible_collections.duplex.vmpair.plugins.module_utils import vm_host
+from ansible_collections.duplex.vmpair.plugins.module_utils import drbd_base, vm_host
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_apply import ApplyError, HostActions, apply_protect
-from ansible_collections.duplex.vmpair.plugins.module_utils.protect_host import read_facts
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect_host import read_facts, run_protected_vm
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_plan import PlanError, plan_protect
 from ansible_collections.duplex.vmpair.plugins.module_utils.unprotect import apply_unprotect, plan_unprotect
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import HostReader, facts_from_json
@@ -363,3 +363,43 @@ def test_unprotect_after_a_failover_the_transient_vm_becomes_a_plain_persistent_
     assert not (config_dir / "mail01.xml").exists()
     assert west.domains[VM]["running"] and "/dev/drbd" not in west.domains[VM]["xml"]
     assert west.domains[VM]["live"]["vda"] == "/dev/vg_vms/mail01-vda-local"
+
+
+class FakeModule:
+    """What run_protected_vm uses of AnsibleModule (params, check mode, no_log values, warnings)."""
+
+    def __init__(self, **params):
+        self.params = dict(state="present", level="ha", online=True, preferred_host=None, keep_peer_copy=False,
+                           secret=SECRET, shutdown_timeout=300, **params)  # fmt: skip
+        self.check_mode = False
+        self.no_log_values = set()
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+
+def test_module_result_hands_the_cluster_its_definition_file_and_masks_the_secret(
+    hosts, tmp_path, config_dir, monkeypatch
+):
+    """The whole host side, as protected_vm runs it on the VM's host: the cluster is pointed at the definition
+    file the module wrote (VirtualDomain starts the VM from it), and the diff never shows the secret."""
+    proc_drbd = tmp_path / "proc_drbd"
+    proc_drbd.write_text("version: 8.4.11 (api:1/proto:86-101)\n")
+    monkeypatch.setattr(vm_host, "PROC_DRBD", str(proc_drbd))
+    monkeypatch.setattr(drbd_base, "RESOURCE_DIR", str(tmp_path))
+    peer = json.loads(json.dumps(read_facts(None, [VM], "kvm", "vg_vms", runner=hosts["hv-west"])))
+    module = FakeModule(name=VM, host="hv-east", pair=pair(), peer_facts=peer)
+    result = run_protected_vm(module, runner=hosts["hv-east"])
+    assert result["changed"] and result["role"] == "vm_host"
+    assert result["cluster_vm"] == {
+        "name": VM,
+        "level": "ha",
+        "host": "hv-east",
+        "hypervisor": "kvm",
+        "config": str(config_dir / "mail01.xml"),
+    }
+    assert (config_dir / "mail01.xml").read_text() == hosts["hv-east"].domains[VM]["xml"]
+    res_diff = result["diff"][0]
+    assert res_diff["before"] == "" and 'shared-secret "********";' in res_diff["after"]
+    assert SECRET not in json.dumps(result) and SECRET in module.no_log_values
