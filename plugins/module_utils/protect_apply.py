@@ -42,7 +42,7 @@ import tempfile
 import time
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import domain as domxml
-from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import DrbdCommands, has_metadata
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import DrbdCommands, has_metadata, lv_path
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
 
 # --reuse-external: the LV (or DRBD device) exists; --transient-job: allowed on a persistent domain (the new
@@ -102,8 +102,28 @@ class HostActions:
             return None
         return self.runner.run(cmd, **kwargs)
 
+    def virsh_cmd(self, *args):
+        return ["virsh", "-c", self.reader.uri] + list(args)
+
     def virsh(self, *args):
-        return self.run(["virsh", "-c", self.reader.uri] + list(args))
+        return self.run(self.virsh_cmd(*args))
+
+    def virsh_with_xml(self, shown, xml, build):
+        """Record ``shown``; unless in check mode, write ``xml`` to a private temporary file and run the
+        virsh command ``build(path)`` on it (virsh reads XML from files only)."""
+        self.commands.append(shown)
+        if self.check_mode:
+            return
+        fd, path = tempfile.mkstemp(prefix="vmpair-", suffix=".xml")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(xml)
+            self.runner.run(build(path))
+        finally:
+            os.unlink(path)
+
+    def lvcreate(self, vg, name, size):
+        self.run(["lvcreate", "--yes", "--wipesignatures", "y", "-n", name, "-L", "%db" % size, vg])
 
     def rollback(self):
         """Undo this run's changes, newest first; return the problems met on the way (empty: clean)."""
@@ -123,52 +143,39 @@ class HostActions:
         for disk in disks:
             if disk["exists"]:
                 continue
-            self.run(
-                ["lvcreate", "--yes", "--wipesignatures", "y", "-n", disk["lv"], "-L", "%db" % disk["lv_bytes"], vg]
-            )
+            self.lvcreate(vg, disk["lv"], disk["lv_bytes"])
             created.append(disk["lv_path"])
             self.undo.append(lambda path=disk["lv_path"]: self.runner.run(["lvremove", "--yes", path]))
         return created
 
     # 2. resource file -------------------------------------------------------------
 
-    def ensure_res_file(self, path, text, resource):
+    def ensure_secret_file(self, path, text):
+        """``path`` holds ``text``, mode 0600 (root only), the old text restored on rollback.
+
+        Returns (the text before or None, changed)."""
         before = read_file(path)
         if before == text:
             return before, False
         self.commands.append(["write", path, "(0600)"])
         if self.check_mode:
             return before, True
-        write_secret_file(path, text)
-
-        def restore():
-            if before is None:
-                os.unlink(path)
-            else:
-                write_secret_file(path, before)
-
-        self.undo.append(restore)
-        try:
-            self.runner.run(["drbdadm", "dump", resource])
-        except CommandError as exc:
-            restore()
-            self.undo.pop()
-            raise ApplyError("drbdadm refused %s: %s" % (path, exc.msg), rolled_back=False) from None
-        return before, True
-
-    def ensure_config_file(self, path, text):
-        """The cluster's copy of the definition (0600: it may hold a VNC password). Returns changed."""
-        before = read_file(path)
-        if before == text:
-            return False
-        self.commands.append(["write", path, "(0600)"])
-        if self.check_mode:
-            return True
         if not os.path.isdir(os.path.dirname(path)):
             os.makedirs(os.path.dirname(path), 0o700)
         write_secret_file(path, text)
         self.undo.append(lambda: os.unlink(path) if before is None else write_secret_file(path, before))
-        return True
+        return before, True
+
+    def ensure_res_file(self, path, text, resource):
+        """The resource file (0600: it holds the shared secret), put back as it was when drbdadm refuses it."""
+        before, changed = self.ensure_secret_file(path, text)
+        if changed and not self.check_mode:
+            try:
+                self.runner.run(["drbdadm", "dump", resource])
+            except CommandError as exc:
+                self.undo.pop()()
+                raise ApplyError("drbdadm refused %s: %s" % (path, exc.msg), rolled_back=False) from None
+        return before, changed
 
     # 3-4. metadata, up/adjust --------------------------------------------------------------
 
@@ -218,28 +225,12 @@ class HostActions:
     def blockcopy(self, vm, target, disk_xml):
         """``virsh blockcopy --xml``: the destination described as the definition has it (device, raw, cache,
         storage slice), while the guest runs; returns when the copy pivoted onto it."""
-        self.commands.append(
-            [
-                "virsh",
-                "-c",
-                self.reader.uri,
-                "blockcopy",
-                vm,
-                target,
-                "--xml",
-                "(disk %s of the new definition)" % target,
-            ]
-            + BLOCKCOPY_FLAGS
+        self.virsh_with_xml(
+            self.virsh_cmd("blockcopy", vm, target, "--xml", "(disk %s of the new definition)" % target)
+            + BLOCKCOPY_FLAGS,
+            disk_xml,
+            lambda path: self.virsh_cmd("blockcopy", vm, target, "--xml", path) + BLOCKCOPY_FLAGS,
         )
-        if self.check_mode:
-            return
-        fd, path = tempfile.mkstemp(prefix="vmpair-%s-%s-" % (vm, target), suffix=".xml")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(disk_xml)
-            self.runner.run(["virsh", "-c", self.reader.uri, "blockcopy", vm, target, "--xml", path] + BLOCKCOPY_FLAGS)
-        finally:
-            os.unlink(path)
 
     def live_copy(self, vm, devices, live, new_xml):
         """Block-copy every disk not yet on its DRBD device while the guest runs, pivoting at the end."""
@@ -250,9 +241,7 @@ class HostActions:
             if target in live.get("jobs", {}):
                 self.virsh("blockjob", vm, target, "--abort")
             self.undo.append(
-                lambda t=target: self.runner.run(
-                    ["virsh", "-c", self.reader.uri, "blockjob", vm, t, "--abort"], check_rc=False
-                )
+                lambda t=target: self.runner.run(self.virsh_cmd("blockjob", vm, t, "--abort"), check_rc=False)
             )
             self.blockcopy(vm, target, domxml.disk_element(new_xml, target))
             self.undo.pop()
@@ -262,7 +251,7 @@ class HostActions:
         """Shut the guest down (when it runs), copy each disk with qemu-img, leave it off (the caller starts it)."""
         if was_running:
             self.virsh("shutdown", vm)
-            self.undo.append(lambda: self.runner.run(["virsh", "-c", self.reader.uri, "start", vm]))
+            self.undo.append(lambda: self.runner.run(self.virsh_cmd("start", vm)))
             if not self.check_mode:
                 self.wait_shut_off(vm)
         for disk in disks:
@@ -289,16 +278,9 @@ class HostActions:
         """``virsh define`` ``wanted_xml`` unless the current definition is the same. Returns changed."""
         if current_xml and domxml.same(current_xml, wanted_xml):
             return False
-        self.commands.append(["virsh", "-c", self.reader.uri, "define", "(%s definition)" % vm])
-        if self.check_mode:
-            return True
-        fd, path = tempfile.mkstemp(prefix="vmpair-%s-" % vm, suffix=".xml")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(wanted_xml)
-            self.runner.run(["virsh", "-c", self.reader.uri, "define", path])
-        finally:
-            os.unlink(path)
+        self.virsh_with_xml(
+            self.virsh_cmd("define", "(%s definition)" % vm), wanted_xml, lambda path: self.virsh_cmd("define", path)
+        )
         return True
 
 
@@ -312,7 +294,7 @@ def apply_protect(actions, plan, vg, live_domain=None):
     diff = {"res_before": None, "xml_before": live_domain and live_domain.get("xml")}
     try:
         fresh = actions.ensure_lvs(vg, plan["storage"])
-        volumes = [dict(v, lv_path=_lv_path(plan, v["disk"])) for v in plan["volumes"]]
+        volumes = [dict(v, lv_path=lv_path(vg, vm, v["disk"])) for v in plan["volumes"]]
         diff["res_before"], file_changed = actions.ensure_res_file(plan["res_path"], plan["res_text"], plan["resource"])
         new = actions.ensure_drbd_up(plan["resource"], volumes, fresh, file_changed)
         if plan["role"] == "vm_host":
@@ -328,7 +310,8 @@ def apply_protect(actions, plan, vg, live_domain=None):
                     ]
                     actions.offline_copy(vm, disks, plan["devices"], running)
             actions.ensure_definition(vm, diff["xml_before"], plan["protected_xml"])
-            actions.ensure_config_file(plan["config_path"], plan["protected_xml"])
+            # the cluster's copy of the definition (0600: it may hold a VNC password)
+            actions.ensure_secret_file(plan["config_path"], plan["protected_xml"])
             actions.point_of_no_return = actions.point_of_no_return or not actions.check_mode
             if not plan["already_on_drbd"] and running and not plan["online"]:
                 actions.virsh("start", vm)
@@ -339,7 +322,7 @@ def apply_protect(actions, plan, vg, live_domain=None):
                     rolled_back=False,
                 )
             actions.ensure_definition(vm, diff["xml_before"], plan["peer_xml"])
-            actions.ensure_config_file(plan["config_path"], plan["peer_xml"])
+            actions.ensure_secret_file(plan["config_path"], plan["peer_xml"])
     except (ApplyError, CommandError) as exc:
         msg = exc.msg if isinstance(exc, CommandError) else str(exc)
         if actions.check_mode:
@@ -365,10 +348,3 @@ def apply_protect(actions, plan, vg, live_domain=None):
             commands=actions.commands,
         ) from None
     return diff
-
-
-def _lv_path(plan, target):
-    for disk in plan["storage"]:
-        if disk["target"] == target:
-            return disk["lv_path"]
-    raise KeyError(target)

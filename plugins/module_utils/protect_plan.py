@@ -24,18 +24,17 @@ import hmac
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import domain as domxml
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import (
-    FT_REFUSED,
     DrbdError,
+    LevelError,
     allocate,
     build_resource,
     device_path,
+    level_settings,
     render_resource,
     resource_name,
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_storage import storage_plan
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import config_path
-
-LEVELS = ("ha", "recovery")
 
 
 class PlanError(Exception):
@@ -56,6 +55,14 @@ def derive_secret(key_bytes, resource):
     """
     digest = hmac.new(key_bytes, ("duplex.vmpair drbd " + resource).encode("utf-8"), hashlib.sha256).hexdigest()
     return digest[:48]
+
+
+def check_level(name, level):
+    """Refuse ``ft`` and unknown levels (the DRBD layer's rule) as a PlanError naming the VM."""
+    try:
+        level_settings(level)
+    except LevelError as exc:
+        raise PlanError(["VM %s: %s" % (name, exc)]) from None
 
 
 def _protected_devices(dom):
@@ -162,10 +169,7 @@ def plan_protect(pair, me, facts, name, level="ha", online=True, preferred_host=
         ``drbd_states`` {resource: state} and optionally ``peer_reachable``/``peer_address``)
     :param secret: the DRBD shared secret (from the vault, or :func:`derive_secret`)
     """
-    if level == "ft":
-        raise PlanError(["VM %s: %s" % (name, FT_REFUSED)])
-    if level not in LEVELS:
-        raise PlanError(["VM %s: %r is not a protection level: use ha or recovery" % (name, level)])
+    check_level(name, level)
     hosts = pair["hosts"]
     if me not in hosts:
         raise PlanError(["%s is not a host of pair %s (%s)" % (me, pair["name"], ", ".join(hosts))])

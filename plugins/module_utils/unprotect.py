@@ -61,7 +61,6 @@ def plan_unprotect(pair, me, facts, name, keep_peer_copy=False, cluster_manages=
     hosts = pair["hosts"]
     vg = pair["storage_vg"]
     res = resource_name(name)
-    known = {h: res in (facts[h].get("drbd_resources") or {}) for h in hosts}
     doms = {h: (facts[h].get("domains") or {}).get(name) for h in hosts}
     running = [h for h in hosts if doms[h] and doms[h]["running"]]
     if len(running) > 1:
@@ -86,10 +85,9 @@ def plan_unprotect(pair, me, facts, name, keep_peer_copy=False, cluster_manages=
         "backing": sorted(vol["disk"] for vol in entry.get("volumes", {}).values() if vol.get("disk")),
     }
     if vm_host is None:
-        plan.update(role="gone", known=known[me], disks=[])
+        plan.update(role="gone", disks=[])
         return plan
     plan["role"] = "vm_host" if me == vm_host else "peer"
-    plan["known"] = known[me]
     dom_facts = doms[vm_host]
     disks = []
     if dom_facts and dom_facts.get("xml"):
@@ -162,19 +160,7 @@ def apply_unprotect(actions, plan, vg, live_domain):
             lvs = actions.reader.logical_volumes(vg)
             for d in moving:
                 if d["local_lv"] not in lvs:
-                    actions.run(
-                        [
-                            "lvcreate",
-                            "--yes",
-                            "--wipesignatures",
-                            "y",
-                            "-n",
-                            d["local_lv"],
-                            "-L",
-                            "%db" % d["bytes"],
-                            vg,
-                        ]
-                    )
+                    actions.lvcreate(vg, d["local_lv"], d["bytes"])
             running = bool(live_domain and live_domain["running"])
             restart = False
             if moving and running and not plan["online"]:

@@ -30,6 +30,7 @@ import re
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_parse import parse_dump_xml
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
+from ansible_collections.duplex.vmpair.plugins.module_utils.state import parse_quorumtool
 
 URIS = {"kvm": "qemu:///system", "xen": "xen:///system"}
 # The definition the cluster starts a protected VM from (ocf:heartbeat:VirtualDomain's config): its own
@@ -278,10 +279,8 @@ class HostReader:
             result = self.runner.run(["corosync-quorumtool", "-s"], check_rc=False)
         except CommandError:
             return None
-        values = parse_key_values(result.stdout)
-        if "Quorate" not in values:
-            return None
-        return values["Quorate"].lower() == "yes"
+        quorum = parse_quorumtool(result.stdout)
+        return None if quorum["node_id"] is None else quorum["quorate"]
 
 
 def config_path(name):

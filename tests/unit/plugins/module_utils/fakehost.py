@@ -13,10 +13,13 @@ and whether the guest runs. Everything above the process boundary -- the reader'
 planner, the step logic and rollback -- is the real code.
 """
 
+import os
 import re
 import xml.etree.ElementTree as ET
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError, CommandResult
+
+QUORUMTOOL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "state", "healthy_quorumtool.txt")
 
 
 class FakeHost:
@@ -101,7 +104,8 @@ class FakeHost:
         if tool == "qemu-img":
             return 0, "", ""
         if tool == "corosync-quorumtool":
-            return 0, "Quorum information\n------------------\nQuorate:          Yes\n", ""
+            with open(QUORUMTOOL) as f:  # captured from a quorate lab pair
+                return 0, f.read(), ""
         if tool == "cibadmin":
             return 105, "", "No such device or address"
         if tool == "ping":
