@@ -26,12 +26,23 @@ MASK = "********"
 _SBIN_DIRS = ["/usr/sbin", "/sbin", "/usr/local/sbin"]
 
 # Debian packages that ship each tool, for a useful "not found" message.
-_PACKAGES = {
+PACKAGES = {
     "pcs": "pcs",
     "cibadmin": "pacemaker-cli-utils",
     "crm_resource": "pacemaker-cli-utils",
     "crm_verify": "pacemaker-cli-utils",
     "crm_attribute": "pacemaker-cli-utils",
+    "crm_mon": "pacemaker-cli-utils",
+    "corosync-quorumtool": "corosync",
+    "corosync-cfgtool": "corosync",
+    "corosync-cmapctl": "corosync",
+    "corosync-qdevice-tool": "corosync-qdevice",
+    "drbdsetup": "drbd-utils",
+    "drbdadm": "drbd-utils",
+    "virsh": "libvirt-clients",
+    "ip": "iproute2",
+    "networkctl": "systemd",
+    "nmcli": "network-manager",
 }
 
 CommandResult = collections.namedtuple("CommandResult", ["cmd", "rc", "stdout", "stderr"])
@@ -110,7 +121,7 @@ class CommandRunner:
         if program not in self._bin_cache:
             path = self.module.get_bin_path(program, required=False, opt_dirs=_SBIN_DIRS)
             if not path:
-                package = _PACKAGES.get(program, program)
+                package = PACKAGES.get(program, program)
                 raise CommandError(
                     f"{program} was not found on this host; install the Debian package {package}",
                     cmd=[program],

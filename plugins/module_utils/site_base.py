@@ -55,9 +55,9 @@ HOST_VARS = ("vmpair_site", "vmpair_host_capacity", "vmpair_node_name")
 WITNESS_VARS = ("vmpair_site", "vmpair_witness_address", "vmpair_witness_port", "ansible_host")
 # Variables of check_site itself (set with -e or in group vars).
 CHECK_VARS = ("vmpair_check_strict", "vmpair_check_json_report", "vmpair_check_junit_report")
-# Variables the playbooks read themselves (protect.yml). Only their names are checked: the values
-# (secrets, from the vault) are never read on the controller by the site model.
-PLAYBOOK_VARS = ("vmpair_drbd_secret",)
+# Variables the playbooks read themselves (protect.yml, validate.yml). Only their names are checked:
+# the values (secrets, from the vault) are never read on the controller by the site model.
+PLAYBOOK_VARS = ("vmpair_drbd_secret", "vmpair_validate_fail_on", "vmpair_validate_json_report")
 
 ERROR = "error"
 WARNING = "warning"

@@ -24,14 +24,16 @@ CLEAN = "PASSED: 0 error(s), 0 warning(s);"
 
 def yaml_examples():
     """[(file:line, data)] for every ```yaml block of docs/*.md that uses the site model's variables
-    or is a list of links (other blocks, such as playbooks or tool settings, are not site examples)."""
+    or is a list of links (other blocks, such as playbooks or tool settings, are not site examples;
+    a list of plays is a playbook even when it names the vmpair_pairs group)."""
     out = []
     for path in sorted(glob.glob(os.path.join(REPO_ROOT, "docs", "*.md"))):
         text = open(path, encoding="utf-8").read()
         for match in re.finditer(r"^```yaml\n(.*?)^```", text, re.S | re.M):
             line = text[: match.start()].count("\n") + 1
             data = yaml.safe_load(match.group(1))
-            if "vmpair_" in match.group(1) or kind(data) is not None:
+            plays = isinstance(data, list) and all(isinstance(i, dict) and {"hosts", "tasks"} <= set(i) for i in data)
+            if not plays and ("vmpair_" in match.group(1) or kind(data) is not None):
                 out.append(("%s:%d" % (os.path.basename(path), line), data))
     return out
 
