@@ -35,7 +35,7 @@ for i in $(seq 1 "$runs"); do
     -e '{"__test": {"name": "vmpair-test", "lv": "vmpair_test", "size": "256m", "minor": 90, "port": 7789}}' \
     >"$log.$i.verify" 2>&1
   add sync_mib_s "$(grep -o 'initial sync: 256m in [0-9.]* s ([0-9.]* MiB/s)' "$log.$i.verify" | sed 's/.*(\([0-9.]*\) MiB.*/\1/')"
-  ansible-playbook -i "$inventory" molecule/real-kernel/side_effect.yml \
+  ansible-playbook -i "$inventory" molecule/real-kernel/crash_drbd.yml \
     -e '{"__test": {"name": "vmpair-test", "lv": "vmpair_test", "size": "256m", "minor": 90, "port": 7789}}' \
     >"$log.$i.crash" 2>&1
   line=$(grep -o 'crash timeline: [^"]*' "$log.$i.crash" | head -n 1)

@@ -167,7 +167,19 @@ def _node_findings(node):
                 "host." % name,
             )
         )
-    if node["standby"]:
+    if node["pending"] and node["online"]:
+        # Pacemaker shows a node that is still joining as standby and pending: not the user's standby.
+        out.append(
+            finding(
+                CRITICAL,
+                "cluster",
+                name,
+                "node %s is joining the cluster (not ready to run resources yet)" % name,
+                "Wait a minute: it is normal right after %s starts or is fenced. If it stays so, read "
+                "journalctl -u pacemaker on %s." % (name, name),
+            )
+        )
+    elif node["standby"]:
         out.append(
             finding(
                 CRITICAL,

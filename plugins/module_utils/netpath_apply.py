@@ -20,11 +20,11 @@ __metaclass__ = type
 import glob
 import ipaddress
 import os
-import tempfile
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import netpath_live as live
 from ansible_collections.duplex.vmpair.plugins.module_utils import netpath_render as render
 from ansible_collections.duplex.vmpair.plugins.module_utils import netpath_sysfs as sysfs
+from ansible_collections.duplex.vmpair.plugins.module_utils.files import write_atomic
 from ansible_collections.duplex.vmpair.plugins.module_utils.findings import CRITICAL, INFO, WARNING, finding
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
 from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import IFACE_RE, NAME_RE
@@ -143,19 +143,7 @@ def _read(path):
 
 
 def _write(path, text, mode):
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    fd, tmp = tempfile.mkstemp(prefix=".vmpair-", dir=directory)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, text, mode, make_dirs=True)
 
 
 def files_plan(stack, spec, root):

@@ -23,7 +23,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.findings import (
 )
 
 FAIL_ON = ("critical", "warning", "never")
-_COMPONENTS = ("cluster", "witness", "fencing", "mirror", "vm", "network", "hypervisor", "host")
+_COMPONENTS = ("host", "cluster", "witness", "fencing", "mirror", "vm", "network", "hypervisor")
 
 
 def _order(item):

@@ -43,6 +43,7 @@ import time
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import domain as domxml
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import DrbdCommands, has_metadata, lv_path
+from ansible_collections.duplex.vmpair.plugins.module_utils.files import write_atomic
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
 
 # --reuse-external: the LV (or DRBD device) exists; --transient-job: allowed on a persistent domain (the new
@@ -70,17 +71,7 @@ def read_file(path):
 
 def write_secret_file(path, text):
     """Write ``text`` to ``path`` atomically, mode 0600 from the start (root only)."""
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".vmpair-", dir=directory)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.rename(tmp, path)
-    except Exception:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, text, 0o600)
 
 
 class HostActions:

@@ -40,6 +40,8 @@ def _unusable(name, node):
     """Why node ``name`` cannot take a VM now, or None."""
     if node is None or not node["online"]:
         return "%s is offline" % name
+    if node["pending"]:
+        return "%s is still joining the cluster" % name
     if node["standby"]:
         return "%s is in standby" % name
     if node["maintenance"]:

@@ -388,3 +388,21 @@ def test_empty_or_malformed_output_of_every_tool_is_reported_not_a_crash(garbage
         assert result["mirror"]["resources"] == []
     assert "VM guest1 is promised level ha but is not protected (no mirror)" in messages
     assert result["network"]["bonds"][0]["members"] == []
+
+
+def test_a_node_still_joining_is_not_reported_as_standby():
+    """Derived from the capture fence_removed (guest1 runs on hv-west): hv-east's node line set the way
+    Pacemaker shows a node
+    whose join is pending (online, standby and pending; seen live in the real-kernel lab right after
+    a fenced host rebooted, not captured)."""
+    out = outputs("fence_removed")
+    crm = out["crm_mon"]
+    joined = '<node name="hv-east" id="1" online="true" standby="false" standby_onfail="false" maintenance="false" pending="false"'
+    joining = '<node name="hv-east" id="1" online="true" standby="true" standby_onfail="false" maintenance="false" pending="true"'
+    assert joined in crm.stdout
+    out["crm_mon"] = state.Output(crm.rc, crm.stdout.replace(joined, joining), crm.stderr)
+    result = state.build_facts(out, pair=PAIR, host="hv-east", vms=GUEST, read=reader("fence_removed"), uname="hv-east")
+    messages = [f["message"] for f in result["findings"] if f["severity"] == "critical"]
+    assert "node hv-east is joining the cluster (not ready to run resources yet)" in messages
+    assert "node hv-east is in standby" not in messages
+    assert result["vms"][0]["no_failover_reason"] == "hv-east is still joining the cluster"
