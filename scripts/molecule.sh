@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # Run the Molecule scenarios for `make molecule`.
 #   scripts/molecule.sh [--all | -s NAME ...]
-# --all (the default) runs the container-lab scenarios one after the other. The real-kernel
-# scenario (QEMU VMs under TCG) joins only with VMPAIR_REAL_KERNEL=1 (`make test-real-kernel`
-# sets it): on the 2-core machine it takes about 23 min by itself (it protects a nested VM and
-# crashes its host too), and `make test` with it, one scenario after the other, about 38 min on a
-# machine whose packages were installed. It is not in `make test` yet: two green runs so far. With
-# VMPAIR_REAL_KERNEL=1 it runs in the background while the container
-# scenarios run in the foreground; its output goes to .build/molecule-real-kernel.log and is
-# printed when it ends (MOLECULE_PARALLEL=0: one after the other instead).
+# --all (the default) runs the container-lab scenarios one after the other, then the real-kernel
+# scenario (QEMU VMs under TCG, about 27 min on 2 cores: it protects a nested VM and crashes its
+# host) when VMPAIR_REAL_KERNEL=1, which `make molecule` and `make test` set. MOLECULE_PARALLEL=1
+# runs real-kernel in the background while the container scenarios run in the foreground instead
+# (its output goes to .build/molecule-real-kernel.log and is printed when it ends); `make` keeps it
+# at 0, because the two labs starve each other on a 2-core machine.
 # Each scenario uses its own lab (index), so they do not share hosts or addresses.
 set -euo pipefail
 cd "$(dirname "$0")/.."
