@@ -80,6 +80,8 @@ import io
 import re
 import xml.etree.ElementTree as ET
 
+# The libvirt connection of each hypervisor kind.
+URIS = {"kvm": "qemu:///system", "xen": "xen:///system"}
 KVM_TYPES = ("kvm", "qemu")
 XEN_TYPES = ("xen",)
 BLOCKCOPY_FORMAT = "raw"

@@ -30,6 +30,8 @@ import re
 
 RESOURCE_PREFIX = "vm-"
 RESOURCE_DIR = "/etc/drbd.d"
+# The 8.4 module's status file; it exists whenever a DRBD module is loaded.
+PROC_DRBD = "/proc/drbd"
 LV_SUFFIX = "-drbd"
 
 VERSIONS = ("8.4", "9")

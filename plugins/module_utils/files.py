@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Files the modules write on a host: atomically, with their mode set before the content lands."""
+"""Files the modules read and write on a host; writes are atomic, with the mode set before the content lands."""
 
 from __future__ import absolute_import, division, print_function  # noqa: UP010
 
@@ -10,6 +10,15 @@ __metaclass__ = type  # noqa: UP001
 
 import os
 import tempfile
+
+
+def read_file(path):
+    """A file's text, or None when it cannot be read (absent, for example)."""
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 def write_atomic(path, text, mode, make_dirs=False):

@@ -43,7 +43,7 @@ import time
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import domain as domxml
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import DrbdCommands, has_metadata, lv_path
-from ansible_collections.duplex.vmpair.plugins.module_utils.files import write_atomic
+from ansible_collections.duplex.vmpair.plugins.module_utils.files import read_file, write_atomic
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
 
 # --reuse-external: the LV (or DRBD device) exists; --transient-job: allowed on a persistent domain (the new
@@ -59,14 +59,6 @@ class ApplyError(Exception):
         super().__init__(msg)
         self.rolled_back = rolled_back
         self.commands = commands or []
-
-
-def read_file(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return None
 
 
 def write_secret_file(path, text):

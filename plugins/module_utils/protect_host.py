@@ -17,11 +17,11 @@ __metaclass__ = type
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import domain as domxml
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import resource_name
+from ansible_collections.duplex.vmpair.plugins.module_utils.files import read_file
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_apply import (
     ApplyError,
     HostActions,
     apply_protect,
-    read_file,
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_plan import (
     PlanError,

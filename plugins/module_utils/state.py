@@ -23,6 +23,8 @@ import collections
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import findings as judge
 from ansible_collections.duplex.vmpair.plugins.module_utils import state_mirror, state_network, state_vms
+from ansible_collections.duplex.vmpair.plugins.module_utils.domain import URIS
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_base import PROC_DRBD, resource_name
 from ansible_collections.duplex.vmpair.plugins.module_utils.state_base import Output, error_text, not_installed
 from ansible_collections.duplex.vmpair.plugins.module_utils.state_corosync import (
     QUORUMTOOL_NOT_QUORATE,
@@ -68,7 +70,6 @@ COMMANDS = collections.OrderedDict(
 )
 # What pair_info can check; the cluster is always read (the others need its view).
 CHECKS = ("cluster", "fencing", "mirror", "vms", "network", "hypervisor")
-URIS = {"kvm": "qemu:///system", "xen": "xen:///system"}
 
 
 def commands(checks, hypervisor=None, mirror_loaded=False):
@@ -169,9 +170,9 @@ def build_facts(outputs, expect_qdevice=None, pair=None, host=None, vms=None, ch
     mirror = None
     if "mirror" in checks or "vms" in checks:
         mirror = state_mirror.mirror_facts(
-            outputs.get("events2", missing), outputs.get("dump_xml"), read(state_mirror.PROC_DRBD), uname
+            outputs.get("events2", missing), outputs.get("dump_xml"), read(PROC_DRBD), uname
         )
-    vm_by_mirror = {state_vms.resource_name(vm["name"]): vm["name"] for vm in vms}
+    vm_by_mirror = {resource_name(vm["name"]): vm["name"] for vm in vms}
     if "mirror" in checks:
         if mirror["error"] and (mirror["loaded"] or vms):
             found.append(

@@ -19,7 +19,7 @@ __metaclass__ = type  # noqa: UP001
 
 import re
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_base import ParseError
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_base import PROC_DRBD, ParseError
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_parse import parse_dump_xml
 from ansible_collections.duplex.vmpair.plugins.module_utils.findings import CRITICAL, finding
 from ansible_collections.duplex.vmpair.plugins.module_utils.state_base import error_text, to_int
@@ -28,7 +28,6 @@ COMMANDS = {
     "events2": ["drbdsetup", "events2", "--now", "--statistics", "all"],
     "dump_xml": ["drbdadm", "dump-xml"],
 }
-PROC_DRBD = "/proc/drbd"
 
 _VERSION = re.compile(r"^version:\s*(\S+)", re.M)
 _PROC_MINOR = re.compile(r"^\s*(\d+):\s+cs:(\S+)")
@@ -104,12 +103,13 @@ def parse_proc_drbd(text):
             found = regex.search(line)
             if found:
                 current[key] = int(found.group(1).replace(",", ""))
-        found = _PROC_LEFT.search(line) or _PROC_SYNCED.search(line)
-        if found and found.re is _PROC_LEFT:
-            left, total = int(found.group(1)), int(found.group(2))
-            current["percent"] = round(100.0 * (total - left) / total, 1) if total else None
-        elif found:
-            current["percent"] = float(found.group(1))
+        left = _PROC_LEFT.search(line)
+        synced = _PROC_SYNCED.search(line)
+        if left:
+            done, total = int(left.group(2)) - int(left.group(1)), int(left.group(2))
+            current["percent"] = round(100.0 * done / total, 1) if total else None
+        elif synced:
+            current["percent"] = float(synced.group(1))
         found = _PROC_FINISH.search(line)
         if found:
             hours, minutes, seconds = (int(g) for g in found.groups())

@@ -78,10 +78,11 @@ def vm_facts(vms, nodes, pacemaker, mirror, domains, local_node=None):
             peer_copy = res["connection"] == "Connected" and not res["resyncing"] and copy_disk == "UpToDate"
             others = [n for n in nodes if n != running_on] if running_on else []
             target = others[0] if len(others) == 1 else None
+            unusable = _unusable(target, cluster_nodes.get(target)) if target else None
             if target is None:
                 why_not = "it is not running"
-            elif _unusable(target, cluster_nodes.get(target)):
-                why_not = _unusable(target, cluster_nodes.get(target))
+            elif unusable:
+                why_not = unusable
             elif not peer_copy:
                 why_not = "the copy on %s is not UpToDate (mirror %s)" % (
                     target,

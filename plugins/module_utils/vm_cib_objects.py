@@ -54,9 +54,10 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.cib import (
     read_constraint,
     read_primitive,
 )
+from ansible_collections.duplex.vmpair.plugins.module_utils.domain import URIS
 
 LEVELS = ("ha", "recovery")
-HYPERVISORS = {"kvm": "qemu:///system", "xen": "xen:///system"}
+HYPERVISORS = URIS
 PREFERRED_SCORE = 100
 STICKINESS = 200
 # the keys of resource_ids() that name constraints

@@ -28,16 +28,17 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.duplex.vmpair.plugins.module_utils.domain import URIS
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_base import PROC_DRBD
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_parse import parse_dump_xml
+from ansible_collections.duplex.vmpair.plugins.module_utils.files import read_file
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
-from ansible_collections.duplex.vmpair.plugins.module_utils.state import parse_quorumtool
+from ansible_collections.duplex.vmpair.plugins.module_utils.state_corosync import parse_quorumtool
 
-URIS = {"kvm": "qemu:///system", "xen": "xen:///system"}
 # The definition the cluster starts a protected VM from (ocf:heartbeat:VirtualDomain's config): its own
 # directory, because the agent undefines the domain before it starts it (virsh create CONFIG) and libvirt
 # deletes a definition's file in /etc/libvirt when it is undefined.
 CONFIG_DIR = "/etc/vmpair/domains"
-PROC_DRBD = "/proc/drbd"
 _NOT_DEFINED = re.compile(r"failed to get domain|Domain not found|no domain with matching name", re.IGNORECASE)
 _DRBD_VERSION = re.compile(r"^version:\s*(\d+)\.(\d+)", re.MULTILINE)
 _NO_RESOURCES = re.compile(r"no resources defined|not defined in your config", re.IGNORECASE)
@@ -247,11 +248,8 @@ class HostReader:
 
     def drbd_version(self):
         """ "8.4" or "9" from the loaded module, None when DRBD is not loaded."""
-        try:
-            with open(PROC_DRBD) as f:
-                return parse_proc_drbd(f.read())
-        except OSError:
-            return None
+        text = read_file(PROC_DRBD)
+        return parse_proc_drbd(text) if text is not None else None
 
     def drbd_resources(self):
         """Every resource in this host's DRBD configuration (:func:`.drbd_parse.parse_dump_xml`)."""

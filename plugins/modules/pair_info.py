@@ -480,6 +480,8 @@ import platform
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import state
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_base import PROC_DRBD
+from ansible_collections.duplex.vmpair.plugins.module_utils.files import read_file
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError, CommandRunner
 
 
@@ -494,15 +496,6 @@ def run_tools(runner, commands):
             continue
         outputs[key] = state.Output(result.rc, result.stdout, result.stderr)
     return outputs
-
-
-def read_file(path):
-    """A status file's text, or None when it does not exist."""
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except OSError:
-        return None
 
 
 def main():
@@ -521,8 +514,9 @@ def main():
     params = module.params
     pair = params["pair"]
     hypervisor = pair.get("hypervisor") if pair else None
-    mirror_loaded = read_file(state.state_mirror.PROC_DRBD) is not None
-    commands = state.commands(params["checks"], hypervisor, mirror_loaded)
+    # /proc/drbd says whether DRBD is loaded (then its tools run) and is read once for the mirrors' facts.
+    proc_drbd = read_file(PROC_DRBD)
+    commands = state.commands(params["checks"], hypervisor, proc_drbd is not None)
     facts = state.build_facts(
         run_tools(CommandRunner(module), commands),
         params["expect_qdevice"],
@@ -530,7 +524,7 @@ def main():
         host=params["host"],
         vms=params["vms"],
         checks=params["checks"],
-        read=read_file,
+        read=lambda path: proc_drbd if path == PROC_DRBD else read_file(path),
         uname=platform.node(),
     )
     if params["fail_on_unhealthy"] and not facts["redundant"]:

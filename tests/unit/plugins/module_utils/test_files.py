@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.files import write_atomic
+from ansible_collections.duplex.vmpair.plugins.module_utils.files import read_file, write_atomic
 
 
 def test_secret_is_0600_and_replaces_the_old_file(tmp_path):
@@ -37,3 +37,10 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
         write_atomic(str(path), b"not text", 0o600)
     assert path.read_text() == "<domain/>"
     assert os.listdir(tmp_path) == ["vm-web1.xml"]
+
+
+def test_read_file_gives_the_text_or_none(tmp_path):
+    path = tmp_path / "drbd"
+    assert read_file(str(path)) is None
+    path.write_text("version: 8.4.11\n")
+    assert read_file(str(path)) == "version: 8.4.11\n"
