@@ -71,8 +71,9 @@ def ensure_vms_present(runner, vms, check_mode=False):
         cib = tx.cib("original")
         nodes = node_names(cib)
         for vm in vms:
-            if nodes and vm.host not in nodes:
-                raise VmCibError(f"VM {vm.name}: host {vm.host} is not a cluster node ({', '.join(nodes)})")
+            for what, node in (("host", vm.host), ("move_to", vm.move_to)):
+                if nodes and node and node not in nodes:
+                    raise VmCibError(f"VM {vm.name}: {what} {node} is not a cluster node ({', '.join(nodes)})")
         for vm in vms:
             tx.run_all(vm_commands(tx.file_runner, vm, read_vm_objects(cib, vm.name)))
         before = render_vm_objects(cib, names)

@@ -11,12 +11,14 @@ Per protected VM ``<vm>`` (see :func:`resource_ids` for every id):
   clone-max=2, clone-node-max=1, notify=true), monitors 29 s Promoted and 31 s
   Unpromoted (two intervals: Pacemaker needs them distinct);
 * ``vm-<vm>`` (``ocf:heartbeat:VirtualDomain``), ``allow-migrate=false``: DRBD
-  is single-primary, so a live migration (both sides primary) is impossible;
-  a move is stop, demote, promote, start. ``migration_transport`` is therefore
-  not set. ``force_stop=false``: the agent shuts the guest down and destroys it
-  only when the stop timeout is nearly over. ``resource-stickiness`` (200)
-  is above the preferred-host score (100), so a VM that failed over does not
-  fail back (a second outage) when its preferred host returns;
+  is single-primary, so outside a live migration a move is stop, demote,
+  promote, start. ``force_stop=false``: the agent shuts the guest down and
+  destroys it only when the stop timeout is nearly over. ``resource-stickiness``
+  (200) is above the preferred-host score (100), so a VM that failed over does
+  not fail back (a second outage) when its preferred host returns. The
+  ``migrate_to`` (600 s) and ``migrate_from`` (120 s) operations are defined
+  for live migration (an operation added to a running VM does not restart it;
+  the 20 s default would turn a slow migration into a cold restart);
 * ``colocation-vm-<vm>``: the VM with the Promoted role of the clone, INFINITY;
 * ``order-vm-<vm>``: promote the clone, then start the VM (symmetrical, so the
   VM stops before the demote);
@@ -32,6 +34,17 @@ Per protected VM ``<vm>`` (see :func:`resource_ids` for every id):
   VM = running this code with the other host as ``host``: the rule and the
   preference change in one transaction and Pacemaker stops, demotes,
   promotes and starts in order (also when the old host is fenced and gone).
+* while a VM is being moved (``move_to``), ``location-vm-<vm>`` puts the VM
+  on ``move_to`` with score INFINITY instead, above the stickiness, so the
+  cluster moves it (a preference of 100 would not move an ``ha`` VM that runs;
+  and pcs keeps one location constraint per resource and node, so the move
+  cannot be a constraint of its own beside a preference for the same node). With
+  ``live`` as well, the clone allows two Promoted instances
+  (``promoted-max=2``, DRBD's own ``allow-two-primaries`` must be on), the VM
+  ``allow-migrate=true`` and a recovery VM's promote-only rule is left out, so
+  Pacemaker promotes the target, then migrates the VM (``migrate_to``,
+  ``migrate_from``) instead of stopping it. The same objects without
+  ``move_to`` (the next call) take all of it back: the source is demoted.
 
 :func:`desired_objects` describes them for a :class:`ProtectedVm`,
 :func:`read_vm_objects` reads them from a CIB in the same shape (through the
@@ -66,7 +79,8 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 ProtectedVm = collections.namedtuple(
     "ProtectedVm",
-    ["name", "level", "host", "drbd_resource", "config", "hypervisor", "force_stop", "stop_timeout"],
+    ["name", "level", "host", "drbd_resource", "config", "hypervisor", "force_stop", "stop_timeout", "move_to", "live"],
+    defaults=(None, False),
 )
 
 
@@ -78,7 +92,18 @@ class VmCibError(PcsError):
 # input
 
 
-def protected_vm(name, level, host, drbd_resource, config, hypervisor="kvm", force_stop=False, stop_timeout=120):
+def protected_vm(
+    name,
+    level,
+    host,
+    drbd_resource,
+    config,
+    hypervisor="kvm",
+    force_stop=False,
+    stop_timeout=120,
+    move_to=None,
+    live=False,
+):
     """A validated :class:`ProtectedVm`; raises VmCibError with a clear message."""
     if not name or not _NAME.match(str(name)):
         raise VmCibError(f"VM name {name!r} is not usable in resource ids (letters, digits, '_', '.', '-')")
@@ -96,8 +121,19 @@ def protected_vm(name, level, host, drbd_resource, config, hypervisor="kvm", for
         raise VmCibError(f"VM {name}: hypervisor must be kvm or xen, not {hypervisor!r}")
     if int(stop_timeout) < 10:
         raise VmCibError(f"VM {name}: stop_timeout must be at least 10 seconds")
+    if live and not move_to:
+        raise VmCibError(f"VM {name}: live needs move_to, the node to migrate the VM to")
     return ProtectedVm(
-        str(name), level, str(host), str(drbd_resource), str(config), hypervisor, bool(force_stop), int(stop_timeout)
+        str(name),
+        level,
+        str(host),
+        str(drbd_resource),
+        str(config),
+        hypervisor,
+        bool(force_stop),
+        int(stop_timeout),
+        str(move_to) if move_to else None,
+        bool(live),
     )
 
 
@@ -153,6 +189,9 @@ def desired_objects(vm):
             ("notify", "true"),
         ]
     )
+    live = bool(vm.move_to and vm.live)
+    if live:
+        clone_meta["promoted-max"] = "2"
     domain = {
         "agent": "ocf:heartbeat:VirtualDomain",
         "instance": {
@@ -160,11 +199,13 @@ def desired_objects(vm):
             "hypervisor": HYPERVISORS[vm.hypervisor],
             "force_stop": "true" if vm.force_stop else "false",
         },
-        "meta": {"allow-migrate": "false", "resource-stickiness": str(STICKINESS)},
+        "meta": {"allow-migrate": "true" if live else "false", "resource-stickiness": str(STICKINESS)},
         "ops": [
             _op("monitor", "10s", "30s"),
             _op("start", "0s", "90s"),
             _op("stop", "0s", f"{vm.stop_timeout}s"),
+            _op("migrate_to", "0s", "600s"),
+            _op("migrate_from", "0s", "120s"),
         ],
     }
     constraints = collections.OrderedDict()
@@ -188,11 +229,11 @@ def desired_objects(vm):
     constraints[ids["location"]] = {
         "tag": "rsc_location",
         "rsc": ids["vm"],
-        "node": vm.host,
-        "score": str(PREFERRED_SCORE),
+        "node": vm.move_to or vm.host,
+        "score": "INFINITY" if vm.move_to else str(PREFERRED_SCORE),
     }
     constraints[ids["promote_only"]] = None
-    if vm.level == "recovery":
+    if vm.level == "recovery" and not live:
         constraints[ids["promote_only"]] = {
             "tag": "rsc_location",
             "rsc": ids["clone"],

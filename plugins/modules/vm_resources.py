@@ -77,6 +77,24 @@ options:
         description: Seconds a clean shutdown may take before the agent destroys the guest (at least 10).
         type: int
         default: 120
+      move_to:
+        description:
+          - Move the VM to this cluster node now. The VM's location constraint puts it there with score
+            C(INFINITY) (above the resource stickiness, so an C(ha) VM that runs moves too) until the next call
+            without O(vms[].move_to), which restores the preference for O(vms[].host).
+          - Without O(vms[].live) the move is cold (stop, demote, promote, start, in that order).
+        type: str
+      live:
+        description:
+          - With O(vms[].move_to), migrate the running VM instead of stopping it. The clone allows two Promoted
+            instances (C(promoted-max=2)), the VM C(allow-migrate=true), and a C(recovery) VM's promote-only rule
+            is left out; Pacemaker promotes DRBD on the target, then live-migrates the VM. The next call without
+            O(vms[].move_to) takes it back and demotes the source.
+          - DRBD must allow two primaries on both hosts first (the agent refuses to promote otherwise), and the
+            hypervisors must reach each other for the migration. The collection's C(migrate.yml) playbook does all
+            of it in order.
+        type: bool
+        default: false
   state:
     description: V(present) creates or updates, V(absent) removes.
     type: str
@@ -110,6 +128,12 @@ EXAMPLES = r"""
   duplex.vmpair.vm_resources:
     vms:
       - {name: build, level: recovery, host: hv-east}
+  run_once: true
+
+- name: Move an ha VM to hv-west while it runs (DRBD must allow two primaries), then end the move
+  duplex.vmpair.vm_resources:
+    vms:
+      - {name: mail, level: ha, host: hv-east, move_to: hv-west, live: true}
   run_once: true
 
 - name: Let go of a VM without stopping it
@@ -162,6 +186,8 @@ VM_OPTIONS = {
     "hypervisor": {"type": "str", "choices": ["kvm", "xen"], "default": "kvm"},
     "force_stop": {"type": "bool", "default": False},
     "stop_timeout": {"type": "int", "default": 120},
+    "move_to": {"type": "str"},
+    "live": {"type": "bool", "default": False},
 }
 
 
@@ -180,6 +206,8 @@ def wanted_vms(vms):
                 hypervisor=hypervisor,
                 force_stop=vm["force_stop"],
                 stop_timeout=vm["stop_timeout"],
+                move_to=vm["move_to"],
+                live=vm["live"],
             )
         )
     return out

@@ -1,0 +1,115 @@
+# Copyright (c) duplex.vmpair contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Moving a protected VM through the cluster (vm_cib with move_to / live), on the real scheduler.
+
+Each test starts from the running pair of conftest.py (vm1 ha on hv-east, vm2 ha on hv-west, vm3
+recovery on hv-east), pushes the move with ensure_vms_present, lets crm_simulate carry out the
+transition, then pushes the VM's normal objects again (the end of the move) and checks what the
+cluster does with each push. Pacemaker's DRBD agent (which refuses promoted-max=2 unless the DRBD
+resource allows two primaries) is not run: crm_simulate fakes every action's success, so these
+tests prove the cluster's plan, and the real-kernel lab proves DRBD and libvirt.
+"""
+
+import pytest
+
+from ansible_collections.duplex.vmpair.plugins.module_utils import vm_cib
+from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.cibsim import (
+    EAST,
+    WEST,
+    runner_for,
+    simulate,
+    status,
+    vm,
+)
+
+
+def move(path, tmp_path, vms, name):
+    """Push ``vms``, carry out the transition; return (graph, commands) and save the result in ``path``."""
+    result = vm_cib.ensure_vms_present(runner_for(path), vms)
+    graph, _output = simulate(path, tmp_path, save=path)
+    return graph, result.commands
+
+
+def test_live_move_promotes_the_target_then_migrates_and_the_end_demotes_the_source(running, tmp_path):
+    graph, commands = move(running, tmp_path, [vm("vm1", move_to=WEST, live=True)], "vm1")
+    assert commands == [
+        ["pcs", "resource", "meta", "drbd-vm1-clone", "promoted-max=2"],
+        ["pcs", "resource", "meta", "vm-vm1", "allow-migrate=true"],
+        ["pcs", "constraint", "delete", "location-vm-vm1"],
+        ["pcs", "constraint", "location", "add", "location-vm-vm1", "vm-vm1", WEST, "INFINITY"],
+    ]
+    promote = graph.one("promote", "drbd-vm1", WEST)
+    migrate_to = graph.one("migrate_to", "vm-vm1", EAST)
+    migrate_from = graph.one("migrate_from", "vm-vm1", WEST)
+    assert graph.before(promote, migrate_to) and graph.before(migrate_to, migrate_from)
+    # migrated, not restarted: no start of the VM anywhere, and the source stays promoted meanwhile
+    assert not graph.has("start", "vm-vm1") and not graph.has("demote", "drbd-vm1")
+    # the other VMs are left alone
+    assert graph.resource_ops("vm-vm2") == [] and graph.resource_ops("vm-vm3") == []
+    assert status(running)["vm-vm1"] == {WEST: "Started"}
+
+    graph, commands = move(running, tmp_path, [vm("vm1")], "vm1")
+    assert commands[-1] == ["pcs", "constraint", "location", "add", "location-vm-vm1", "vm-vm1", EAST, "100"]
+    assert graph.resource_ops("drbd-vm1") == [("demote", EAST)]
+    assert graph.resource_ops("vm-vm1") == []
+    # an ha VM keeps its preferred host (score 100) below the stickiness (200): it stays
+    graph, _output = simulate(running, tmp_path)
+    assert graph.resource_ops("vm-vm1") == [] and graph.resource_ops("drbd-vm1") == []
+    assert status(running)["drbd-vm1"] == {EAST: "Unpromoted", WEST: "Promoted"}
+
+
+def test_live_move_of_a_recovery_vm_rehomes_it_without_a_restart(running, tmp_path):
+    graph, commands = move(running, tmp_path, [vm("vm3", level="recovery", host=WEST, move_to=WEST, live=True)], "vm3")
+    # the promote-only rule would keep the target from being promoted: it is left out while moving
+    assert ["pcs", "constraint", "delete", "location-drbd-vm3-promote-only"] in commands
+    promote = graph.one("promote", "drbd-vm3", WEST)
+    assert graph.before(promote, graph.one("migrate_to", "vm-vm3", EAST))
+    assert not graph.has("start", "vm-vm3")
+
+    graph, _commands = move(running, tmp_path, [vm("vm3", level="recovery", host=WEST)], "vm3")
+    assert graph.resource_ops("drbd-vm3") == [("demote", EAST)] and graph.resource_ops("vm-vm3") == []
+    assert status(running)["vm-vm3"] == {WEST: "Started"}
+
+
+def test_cold_move_of_a_running_ha_vm_stops_demotes_promotes_and_starts_in_order(running, tmp_path):
+    # A preference alone (score 100) is below the stickiness (200): it moves nothing.
+    graph, _commands = move(running, tmp_path, [vm("vm1", host=WEST)], "vm1")
+    assert graph.resource_ops("vm-vm1") == []
+    graph, commands = move(running, tmp_path, [vm("vm1", move_to=WEST)], "vm1")
+    assert commands[-1] == ["pcs", "constraint", "location", "add", "location-vm-vm1", "vm-vm1", WEST, "INFINITY"]
+    stop = graph.one("stop", "vm-vm1", EAST)
+    demote = graph.one("demote", "drbd-vm1", EAST)
+    promote = graph.one("promote", "drbd-vm1", WEST)
+    start = graph.one("start", "vm-vm1", WEST)
+    assert graph.before(stop, demote) and graph.before(demote, promote) and graph.before(promote, start)
+    assert not graph.has("migrate_to")
+    graph, _commands = move(running, tmp_path, [vm("vm1")], "vm1")
+    assert graph.resource_ops("vm-vm1") == [] and graph.resource_ops("drbd-vm1") == []
+
+
+def test_moving_a_vm_already_on_the_target_changes_nothing_in_the_cluster(running, tmp_path):
+    graph, _commands = move(running, tmp_path, [vm("vm2", host=WEST, move_to=WEST)], "vm2")
+    assert graph.resource_ops("vm-vm2") == [] and graph.resource_ops("drbd-vm2") == []
+
+
+def test_migration_operations_added_to_a_running_vm_do_not_restart_it(running, tmp_path):
+    # A VM protected before live migration existed has no migrate_to/migrate_from operations.
+    for op in ("migrate_to", "migrate_from"):
+        vm_cib_run = runner_for(running)
+        vm_cib_run.run(["pcs", "-f", running, "resource", "op", "delete", "vm-vm1", op])
+    result = vm_cib.ensure_vms_present(runner_for(running), [vm("vm1")])
+    assert [c[:5] for c in result.commands] == [["pcs", "resource", "op", "add", "vm-vm1"]] * 2
+    graph, _output = simulate(running, tmp_path)
+    assert graph.resource_ops("vm-vm1") == []
+
+
+@pytest.mark.parametrize("kwargs, message", [({"live": True}, "live needs move_to")])
+def test_live_without_a_target_is_refused(kwargs, message):
+    with pytest.raises(vm_cib.VmCibError, match=message):
+        vm("vm1", **kwargs)
+
+
+def test_a_target_that_is_not_a_node_is_refused(running):
+    with pytest.raises(vm_cib.VmCibError, match="move_to hv-north is not a cluster node"):
+        vm_cib.ensure_vms_present(runner_for(running), [vm("vm1", move_to="hv-north")])
