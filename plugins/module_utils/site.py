@@ -23,6 +23,7 @@ import re
 from ansible_collections.duplex.vmpair.plugins.module_utils import (
     site_addresses,
     site_base,
+    site_firewall,
     site_latency,
     site_links,
     site_quorum,
@@ -152,7 +153,16 @@ def _check_nodes(chk, pair, hosts, hostvars):
         node_names.add(node_name)
         capacity = hv.get("vmpair_host_capacity")
         capacities[host] = site_vms.check_host_capacity(chk, pair, host, capacity)
-        nodes.append({"host": host, "name": node_name, "nodeid": nodeid, "site": site, "capacity": capacity})
+        nodes.append(
+            {
+                "host": host,
+                "name": node_name,
+                "nodeid": nodeid,
+                "site": site,
+                "capacity": capacity,
+                "migration_name": site_base.migration_name(str(node_name)),
+            }
+        )
     return nodes, sites, capacities
 
 
@@ -205,6 +215,7 @@ def build_pair(chk, pair, hosts, hostvars, witnesses, site_addresses=None, site_
         "token_ms": settings["token_ms"],
         "vms": sorted(vm["name"] for vm in vms),
         "sync_rtt_limit_ms": limits,
+        "firewall": site_firewall.pair_rules({"hosts": list(hosts), "links": links}),
     }
 
 
@@ -289,14 +300,21 @@ def check_site(pairs, witnesses, hostvars, known_variables=None, names_by_host=N
     chk.pair = None
     witness_info = {}
     used = {}
+    clients = {}
     for pair in sorted(out):
         if out[pair]["witness"]:
             used.setdefault(out[pair]["witness"]["host"], []).append(out[pair]["cluster_name"])
+            clients.setdefault(out[pair]["witness"]["host"], []).extend(
+                {"pair": pair, "host": h, "witness_address": out[pair]["witness"]["address"]}
+                for h in out[pair]["hosts"]
+            )
     for host in witnesses:
+        port = hostvars.get(host, {}).get("vmpair_witness_port", DEFAULTS["vmpair_witness_port"])
         witness_info[host] = {
             "host": host,
             "clusters": sorted(used.get(host, [])),
-            "port": hostvars.get(host, {}).get("vmpair_witness_port", DEFAULTS["vmpair_witness_port"]),
+            "port": port,
+            "clients": clients.get(host, []),
         }
     site_quorum.warn_unused_witnesses(chk, witnesses, used)
     if known_variables is not None:

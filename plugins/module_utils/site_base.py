@@ -19,11 +19,15 @@ WITNESSES_GROUP = "vmpair_witnesses"
 
 HYPERVISORS = ("kvm", "xen")
 LEVELS = ("recovery", "ha", "ft")
-CARRIES = ("cluster", "replication")
+CARRIES = ("cluster", "replication", "vm")
 BOND_MODES = ("active-backup", "802.3ad")
 BOND_MONITORS = ("mii", "arp")
 WITNESS_ALGORITHMS = ("ffsplit", "lms")
 KNET_MAX_LINKS = 8
+# A node's name for live migration: the suffix after its first label (hv-west -> hv-west-vmpair), as
+# ocf:heartbeat:VirtualDomain's migration_network_suffix makes it; it resolves to the node's
+# replication address on the peer (role duplex.vmpair.hypervisor).
+MIGRATION_SUFFIX = "-vmpair"
 # Longest round trip (ms) of a replication link for the synchronous levels: every write of an `ha`
 # VM (DRBD protocol C) waits one round trip; `ft` (COLO) also compares the two copies' packets.
 SYNC_RTT_LIMIT_MS = {"ha": 5, "ft": 1}
@@ -115,6 +119,12 @@ def format_problems(problems):
     lines = ["The site inventory has %d problem(s):" % len(problems)]
     lines.extend("- %s" % p for p in problems)
     return "\n".join(lines)
+
+
+def migration_name(node_name):
+    """``hv-west`` -> ``hv-west-vmpair``; ``hv-west.example.org`` -> ``hv-west-vmpair.example.org``."""
+    head, dot, rest = node_name.partition(".")
+    return head + MIGRATION_SUFFIX + dot + rest
 
 
 def is_int(value):

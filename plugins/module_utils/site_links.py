@@ -25,7 +25,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import (
     is_number,
 )
 
-LINK_KEYS = ("name", "network", "carries", "rtt_ms", "hosts", "bond")
+LINK_KEYS = ("name", "network", "carries", "rtt_ms", "hosts", "bond", "mtu", "bridge")
 HOST_ENTRY_KEYS = ("interface", "address", "members")
 
 
@@ -93,6 +93,7 @@ def check_links(chk, pair, hosts, links, site_addresses_seen):
             )
             carries = [c for c in carries if c in CARRIES] if isinstance(carries, list) else []
         bond = _check_bond_options(chk, where, var, link.get("bond"))
+        mtu = _check_mtu(chk, where, var, link.get("mtu"))
         chk.check = "latency"
         rtt = link.get("rtt_ms")
         if rtt is not None and (not is_number(rtt) or rtt < 0):
@@ -117,6 +118,8 @@ def check_links(chk, pair, hosts, links, site_addresses_seen):
                 "carries": list(carries),
                 "rtt_ms": rtt,
                 "bond": bond,
+                "mtu": mtu,
+                "bridge": _check_bridge(chk, where, var, link.get("bridge"), carries, addresses),
                 "hosts": addresses,
             }
         )
@@ -205,6 +208,62 @@ def _check_host_entry(chk, pair, host, var, name, network, entry, site_addresses
         "prefix": network.prefixlen if network is not None else None,
         "members": members,
     }
+
+
+def _check_mtu(chk, where, var, mtu):
+    """The link's MTU (None: leave the interfaces' MTU alone)."""
+    if mtu is None:
+        return None
+    if not is_int(mtu) or not 576 <= mtu <= 65535:
+        chk.add(
+            where,
+            var + ".mtu",
+            "%r is not an MTU from 576 to 65535." % (mtu,),
+            "Give the MTU both hosts and the switches between them carry, e.g. 9000 for jumbo frames, or leave it "
+            "out to keep the interfaces' MTU.",
+        )
+        return None
+    return mtu
+
+
+def _check_bridge(chk, where, var, bridge, carries, hosts):
+    """The bridge for VM traffic on top of the link's bond (None: no bridge)."""
+    if bridge is None:
+        if "vm" in carries:
+            chk.add(
+                where,
+                var + ".bridge",
+                "is missing: the link carries vm traffic, which goes through a bridge on top of the bond.",
+                "Name the bridge, e.g. bridge: br-vm, and attach the VMs' interfaces to it.",
+            )
+        return None
+    if not isinstance(bridge, str) or not IFACE_RE.match(bridge):
+        chk.add(where, var + ".bridge", "%r is not an interface name." % (bridge,), "Use a name such as br-vm.")
+        return None
+    if "vm" not in carries:
+        chk.add(
+            where,
+            var + ".bridge",
+            "is set but the link does not carry vm traffic.",
+            "Add vm to the link's carries, or leave the bridge out.",
+        )
+    for host, entry in sorted(hosts.items()):
+        if not entry["members"]:
+            chk.add(
+                "%s host %s" % (where, host),
+                "%s.hosts.%s.members" % (var, host),
+                "is missing: the bridge %s sits on a bond, and %s's %s is a plain interface."
+                % (bridge, host, entry["interface"]),
+                "List the bond's members (two or more interfaces on separate cards).",
+            )
+        elif bridge in [entry["interface"]] + entry["members"]:
+            chk.add(
+                "%s host %s" % (where, host),
+                var + ".bridge",
+                "%s is also the bond or one of its members on %s." % (bridge, host),
+                "Give the bridge a name of its own.",
+            )
+    return bridge
 
 
 def _check_bond_options(chk, where, var, bond):

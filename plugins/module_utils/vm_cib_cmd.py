@@ -17,6 +17,7 @@ __metaclass__ = type
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.cib import normalize_score, op_key, pcs_cmd
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_cib_objects import (
+    MIGRATION_PARAMS,
     VmCibError,
     desired_objects,
     resource_ids,
@@ -43,9 +44,16 @@ def _check_primitive(rid, current, wanted):
 
 
 def _primitive_update(runner, rid, current, wanted):
-    """pcs commands that make an existing primitive match ``wanted`` (managed meta keys only)."""
+    """pcs commands that make an existing primitive match ``wanted`` (managed meta keys only).
+
+    The migration parameters are left as they are: changing a parameter restarts the VM.
+    """
     cmds = []
-    args = [f"{k}={v}" for k, v in sorted(wanted["instance"].items()) if current["instance"].get(k) != v]
+    args = [
+        f"{k}={v}"
+        for k, v in sorted(wanted["instance"].items())
+        if current["instance"].get(k) != v and k not in MIGRATION_PARAMS
+    ]
     args += [f"{k}=" for k in sorted(current["instance"]) if k not in wanted["instance"]]
     if args:
         cmds.append(pcs_cmd(runner, "resource", "update", rid, *args))

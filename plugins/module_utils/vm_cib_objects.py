@@ -18,7 +18,10 @@ Per protected VM ``<vm>`` (see :func:`resource_ids` for every id):
   not fail back (a second outage) when its preferred host returns. The
   ``migrate_to`` (600 s) and ``migrate_from`` (120 s) operations are defined
   for live migration (an operation added to a running VM does not restart it;
-  the 20 s default would turn a slow migration into a cold restart);
+  the 20 s default would turn a slow migration into a cold restart), and the
+  migration goes over ssh to the target's migration name
+  (``migration_transport=ssh``, ``migration_network_suffix=-vmpair``: both
+  given at creation only, see :data:`MIGRATION_PARAMS`);
 * ``colocation-vm-<vm>``: the VM with the Promoted role of the clone, INFINITY;
 * ``order-vm-<vm>``: promote the clone, then start the VM (symmetrical, so the
   VM stops before the demote);
@@ -68,11 +71,16 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.cib import (
     read_primitive,
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.domain import URIS
+from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import MIGRATION_SUFFIX
 
 LEVELS = ("ha", "recovery")
 HYPERVISORS = URIS
 PREFERRED_SCORE = 100
 STICKINESS = 200
+# Live migration goes over ssh to the target's migration name (role duplex.vmpair.hypervisor sets
+# up both). Given when the resource is created only: a changed parameter restarts a running VM
+# (VirtualDomain has no reload), so an older resource keeps what it has (see vm_cib_cmd).
+MIGRATION_PARAMS = {"migration_transport": "ssh", "migration_network_suffix": MIGRATION_SUFFIX}
 # the keys of resource_ids() that name constraints
 CONSTRAINT_KEYS = ("colocation", "order", "location", "promote_only")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -198,6 +206,7 @@ def desired_objects(vm):
             "config": vm.config,
             "hypervisor": HYPERVISORS[vm.hypervisor],
             "force_stop": "true" if vm.force_stop else "false",
+            **MIGRATION_PARAMS,
         },
         "meta": {"allow-migrate": "true" if live else "false", "resource-stickiness": str(STICKINESS)},
         "ops": [

@@ -133,12 +133,15 @@ pair:
       elements: str
       returned: always
     nodes:
-      description: Per host its inventory name, node name, node id, site and capacity.
+      description: Per host its inventory name (C(host)), node C(name), C(nodeid), C(site), C(capacity) and
+        C(migration_name), the name the peer reaches it by for live migration (the node name with C(-vmpair)
+        after its first label).
       type: list
       elements: dict
       returned: always
     links:
-      description: Every link with its hosts' interfaces, addresses and prefix length.
+      description: Every link with its hosts' interfaces, addresses, prefix length and bond members, its bond
+        options, C(mtu) and C(bridge) (null when not set).
       type: list
       elements: dict
       returned: always
@@ -181,6 +184,13 @@ pair:
       description: The round-trip limits (ms) in force for the synchronous levels, by level.
       type: dict
       returned: always
+    firewall:
+      description: By host, the traffic it must let in from its peer, each rule with C(purpose), C(protocol),
+        C(port) (a number or a range) and C(sources) (the peer's addresses on the links that carry it).
+      type: dict
+      returned: always
+      sample: {hv-east: [{purpose: corosync knet (cluster links), protocol: udp, port: "5405",
+               sources: [10.10.0.2, 10.11.0.2]}]}
   sample: {name: pair_mail, cluster_name: pair_mail, hosts: [hv-east, hv-west], two_node: false}
 node:
   description: This host's entry of RV(pair.nodes).
@@ -191,7 +201,8 @@ peer:
   returned: when the host is in a pair
   type: dict
 witness:
-  description: When the host is a witness, the cluster names that use it and its port.
+  description: When the host is a witness, the cluster names that use it (C(clusters)), its C(port), and the pair
+    hosts that connect to it (C(clients), each with C(pair), C(host) and the C(witness_address) they connect to).
   returned: when the host is in vmpair_witnesses
   type: dict
 pairs:

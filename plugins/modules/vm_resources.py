@@ -61,8 +61,8 @@ options:
         description: The DRBD resource that holds the VM's disks. Default C(vm-NAME), the name the collection uses.
         type: str
       config:
-        description: Absolute path of the domain XML on both hosts. Default C(/etc/libvirt/qemu/NAME.xml) for kvm,
-          C(/etc/libvirt/libxl/NAME.xml) for xen.
+        description: Absolute path of the domain XML on both hosts. Default C(/etc/vmpair/domains/NAME.xml), where
+          M(duplex.vmpair.protected_vm) keeps the cluster's copy of a protected VM's definition (for kvm and xen).
         type: path
       hypervisor:
         description: C(kvm) (C(qemu:///system)) or C(xen) (C(xen:///system)).
@@ -169,6 +169,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import config_path
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_cib import (
     VmCibError,
     ensure_vms_absent,
@@ -176,7 +177,6 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.vm_cib import (
     protected_vm,
 )
 
-CONFIG_DIRS = {"kvm": "/etc/libvirt/qemu", "xen": "/etc/libvirt/libxl"}
 VM_OPTIONS = {
     "name": {"type": "str", "required": True},
     "level": {"type": "str", "choices": ["ha", "recovery", "ft"], "default": "ha"},
@@ -202,7 +202,7 @@ def wanted_vms(vms):
                 vm["level"],
                 vm["host"],
                 vm["drbd_resource"] or "vm-%s" % vm["name"],
-                vm["config"] or "%s/%s.xml" % (CONFIG_DIRS[hypervisor], vm["name"]),
+                vm["config"] or config_path(vm["name"]),
                 hypervisor=hypervisor,
                 force_stop=vm["force_stop"],
                 stop_timeout=vm["stop_timeout"],

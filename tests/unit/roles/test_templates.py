@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import configparser
 import os
 import shutil
 import subprocess
@@ -194,27 +195,51 @@ def test_network_link_stanza():
     assert "auto eno1\niface eno1 inet static\n    address 10.10.1.2/24" in text
 
 
-@pytest.mark.parametrize(
-    "monitor, expected",
-    [
-        ("mii", ["    bond-miimon 100\n"]),
-        ("arp", ["    bond-arp-interval 100\n", "    bond-arp-ip-target 10.10.0.1\n", "    bond-arp-validate all\n"]),
-    ],
-)
-def test_network_bond_stanza(monitor, expected):
+def plain_link(mtu=None, address=None):
     pairs, witnesses, hostvars = site()
     links = hostvars["hv-east"]["vmpair_links"]
-    links[0]["bond"] = {"monitor": monitor}
-    for host in ("hv-east", "hv-west"):
-        links[0]["hosts"][host].update(interface="bond0", members=["ens4", "ens5"])
+    links[1]["mtu"] = mtu
+    if address:
+        links[1]["network"] = "fd00:10:1::/64"
+        links[1]["hosts"]["hv-west"]["address"] = address
+        links[1]["hosts"]["hv-east"]["address"] = "fd00:10:1::1"
     set_pair_var(hostvars, "vmpair_links", links)
     pair = site_model.build_site(pairs, witnesses, hostvars)["pairs"]["pair_mail"]
-    text = render(
-        "network", "link.j2", __vmpair_site={"pair": pair}, __vmpair_link=pair["links"][0], inventory_hostname="hv-west"
-    )
-    assert "auto bond0\niface bond0 inet static\n    address 10.10.0.2/24\n" in text
-    assert "    bond-slaves ens4 ens5\n    bond-mode active-backup\n" in text
-    assert "    bond-primary ens4\n" in text
-    for line in expected:
-        assert line in text
-    assert ("miimon" in text) == (monitor == "mii")
+    return {"__vmpair_site": {"pair": pair}, "__vmpair_link": pair["links"][1], "inventory_hostname": "hv-west"}
+
+
+def ini(text):
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str
+    parser.read_string(text)
+    return {name: dict(parser[name]) for name in parser.sections()}
+
+
+def test_network_plain_link_with_mtu_for_ifupdown():
+    text = render("network", "link.j2", **plain_link(mtu=9000))
+    assert "auto eno1\niface eno1 inet static\n    address 10.10.1.2/24\n    mtu 9000\n" in text
+
+
+def test_network_plain_link_for_networkd():
+    sections = ini(render("network", "link.network.j2", **plain_link(mtu=9000)))
+    assert sections == {
+        "Match": {"Name": "eno1"},
+        "Link": {"MTUBytes": "9000"},
+        "Network": {"Address": "10.10.1.2/24", "ConfigureWithoutCarrier": "yes"},
+    }
+    assert "Link" not in ini(render("network", "link.network.j2", **plain_link()))
+
+
+def test_network_plain_link_for_networkmanager():
+    first = ini(render("network", "link.nmconnection.j2", **plain_link(mtu=1500)))
+    assert first["connection"]["interface-name"] == "eno1" and first["connection"]["type"] == "ethernet"
+    assert first["ethernet"] == {"mtu": "1500"}
+    assert first["ipv4"] == {"method": "manual", "address1": "10.10.1.2/24"}
+    assert first["ipv6"] == {"method": "link-local"}
+    # The same link renders the same UUID on every run (a rerun changes nothing), another host another one.
+    again = ini(render("network", "link.nmconnection.j2", **plain_link(mtu=1500)))
+    assert again["connection"]["uuid"] == first["connection"]["uuid"]
+    east = ini(render("network", "link.nmconnection.j2", **dict(plain_link(), inventory_hostname="hv-east")))
+    assert east["connection"]["uuid"] != first["connection"]["uuid"]
+    six = ini(render("network", "link.nmconnection.j2", **plain_link(address="fd00:10:1::2")))
+    assert six["ipv4"] == {"method": "disabled"} and six["ipv6"]["address1"] == "fd00:10:1::2/64"

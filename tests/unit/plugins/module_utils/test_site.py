@@ -29,6 +29,7 @@ def test_valid_site_is_described():
     pair = result["pairs"]["pair_mail"]
     assert pair["cluster_name"] == "pair_mail"
     assert pair["hosts"] == ["hv-east", "hv-west"]
+    assert [n["migration_name"] for n in pair["nodes"]] == ["hv-east-vmpair", "hv-west-vmpair"]
     assert [(n["name"], n["nodeid"], n["site"]) for n in pair["nodes"]] == [
         ("hv-east", 1, "east"),
         ("hv-west", 2, "west"),
@@ -200,6 +201,76 @@ def test_bad_bond_names_the_variable(change, variable, expected):
     assert problem.variable == "vmpair_links" + variable
     assert expected in problem.message
     assert problem.fix
+
+
+def test_a_vm_link_is_a_bond_with_a_bridge_and_an_mtu():
+    pairs, witnesses, hostvars = site()
+    links = hostvars["hv-east"]["vmpair_links"]
+    links.append(
+        {
+            "name": "vmnet",
+            "network": "192.0.2.0/24",
+            "carries": ["vm"],
+            "mtu": 9000,
+            "bridge": "br-vm",
+            "hosts": {
+                "hv-east": {"interface": "bond1", "address": "192.0.2.21", "members": ["eno2", "enp129s0f1"]},
+                "hv-west": {"interface": "bond1", "address": "192.0.2.22", "members": ["eno2", "enp129s0f1"]},
+            },
+        }
+    )
+    set_pair_var(hostvars, "vmpair_links", links)
+    pair = site_model.build_site(pairs, witnesses, hostvars)["pairs"]["pair_mail"]
+    link = pair["links"][2]
+    assert (link["mtu"], link["bridge"], link["carries"]) == (9000, "br-vm", ["vm"])
+    # VM traffic is neither a corosync link nor DRBD's.
+    assert [lk["name"] for lk in pair["cluster_links"]] == ["link0", "link1"]
+    assert [lk["name"] for lk in pair["replication_links"]] == ["link0"]
+    assert pair["links"][0]["mtu"] is None and pair["links"][0]["bridge"] is None
+
+
+@pytest.mark.parametrize(
+    "change, variable, expected",
+    [
+        ({"mtu": 100}, "[link0].mtu", "is not an MTU from 576 to 65535"),
+        ({"mtu": "9000"}, "[link0].mtu", "is not an MTU"),
+        ({"carries": ["cluster", "replication", "vm"]}, "[link0].bridge", "the link carries vm traffic"),
+        ({"bridge": "br-vm"}, "[link0].bridge", "does not carry vm traffic"),
+        (
+            {"bridge": "br-vm", "carries": ["cluster", "replication", "vm"]},
+            "[link0].hosts.hv-east.members",
+            "sits on a bond",
+        ),
+        ({"bridge": "bad name", "carries": ["cluster", "vm"]}, "[link0].bridge", "is not an interface name"),
+    ],
+)
+def test_bad_mtu_or_bridge_names_the_variable(change, variable, expected):
+    pairs, witnesses, hostvars = site()
+    links = hostvars["hv-east"]["vmpair_links"]
+    links[0].update(change)
+    set_pair_var(hostvars, "vmpair_links", links)
+    problems = [p for p in problems_of(pairs, witnesses, hostvars) if p.variable == "vmpair_links" + variable]
+    assert problems, "no problem on %s" % variable
+    assert expected in problems[0].message
+    assert problems[0].fix
+
+
+def test_firewall_rules_let_in_the_peer_only_on_the_links_that_carry_each_service():
+    pairs, witnesses, hostvars = site()
+    result = site_model.build_site(pairs, witnesses, hostvars)
+    rules = result["pairs"]["pair_mail"]["firewall"]
+    assert [(r["protocol"], r["port"], r["sources"]) for r in rules["hv-east"]] == [
+        ("udp", "5405", ["10.10.0.2", "10.10.1.2"]),  # corosync knet on both cluster links
+        ("tcp", "7790-7999", ["10.10.0.2"]),  # DRBD on the replication link only
+        ("tcp", "22", ["10.10.0.2"]),  # libvirt migration's ssh
+        ("tcp", "49152-49215", ["10.10.0.2"]),  # QEMU migration data
+    ]
+    assert [r["sources"] for r in rules["hv-west"]] == [["10.10.0.1", "10.10.1.1"]] + [["10.10.0.1"]] * 3
+    # The witness role asks these hosts for their route to the witness's address.
+    assert result["witnesses"]["qw1"]["clients"] == [
+        {"pair": "pair_mail", "host": "hv-east", "witness_address": "192.0.2.30"},
+        {"pair": "pair_mail", "host": "hv-west", "witness_address": "192.0.2.30"},
+    ]
 
 
 def test_two_links_on_one_interface_are_refused():

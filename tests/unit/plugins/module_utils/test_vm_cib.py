@@ -89,6 +89,7 @@ def test_one_ha_vm_exact_commands_and_one_push(cib):
         [
             "pcs", "resource", "create", "vm-mail", "ocf:heartbeat:VirtualDomain",
             "config=/etc/vmpair/domains/mail.xml", "hypervisor=xen:///system", "force_stop=false",
+            "migration_transport=ssh", "migration_network_suffix=-vmpair",
             "op", "monitor", "interval=10s", "timeout=30s",
             "op", "start", "interval=0s", "timeout=90s",
             "op", "stop", "interval=0s", "timeout=120s",

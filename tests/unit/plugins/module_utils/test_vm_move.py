@@ -104,6 +104,18 @@ def test_migration_operations_added_to_a_running_vm_do_not_restart_it(running, t
     assert graph.resource_ops("vm-vm1") == []
 
 
+def test_a_vm_protected_before_live_migration_keeps_its_parameters_and_runs_on(running, tmp_path):
+    # Its resource has no migration parameters; adding them would restart the VM (no reload).
+    runner_for(running).run(
+        ["pcs", "-f", running, "resource", "update", "vm-vm1", "migration_transport=", "migration_network_suffix="]
+    )
+    simulate(running, tmp_path, save=running)
+    result = vm_cib.ensure_vms_present(runner_for(running), [vm("vm1")])
+    assert not result.changed, result.commands
+    graph, _output = simulate(running, tmp_path)
+    assert graph.resource_ops("vm-vm1") == []
+
+
 @pytest.mark.parametrize("kwargs, message", [({"live": True}, "live needs move_to")])
 def test_live_without_a_target_is_refused(kwargs, message):
     with pytest.raises(vm_cib.VmCibError, match=message):
