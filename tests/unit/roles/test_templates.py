@@ -239,7 +239,9 @@ def test_network_plain_link_for_networkmanager():
     # The same link renders the same UUID on every run (a rerun changes nothing), another host another one.
     again = ini(render("network", "link.nmconnection.j2", **plain_link(mtu=1500)))
     assert again["connection"]["uuid"] == first["connection"]["uuid"]
-    east = ini(render("network", "link.nmconnection.j2", **dict(plain_link(), inventory_hostname="hv-east")))
+    on_east = plain_link()
+    on_east["inventory_hostname"] = "hv-east"
+    east = ini(render("network", "link.nmconnection.j2", **on_east))
     assert east["connection"]["uuid"] != first["connection"]["uuid"]
     six = ini(render("network", "link.nmconnection.j2", **plain_link(address="fd00:10:1::2")))
     assert six["ipv4"] == {"method": "disabled"} and six["ipv6"]["address1"] == "fd00:10:1::2/64"
