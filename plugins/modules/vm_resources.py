@@ -169,13 +169,13 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError, CommandRunner
-from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import config_path
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_cib import (
     VmCibError,
     ensure_vms_absent,
     ensure_vms_present,
     protected_vm,
 )
+from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import config_path
 
 VM_OPTIONS = {
     "name": {"type": "str", "required": True},
