@@ -215,7 +215,7 @@ def build_pair(chk, pair, hosts, hostvars, witnesses, site_addresses=None, site_
         "token_ms": settings["token_ms"],
         "vms": sorted(vm["name"] for vm in vms),
         "sync_rtt_limit_ms": limits,
-        "firewall": site_firewall.pair_rules({"hosts": list(hosts), "links": links}),
+        "firewall": site_firewall.pair_rules(hosts, links),
     }
 
 
@@ -309,11 +309,10 @@ def check_site(pairs, witnesses, hostvars, known_variables=None, names_by_host=N
                 for h in out[pair]["hosts"]
             )
     for host in witnesses:
-        port = hostvars.get(host, {}).get("vmpair_witness_port", DEFAULTS["vmpair_witness_port"])
         witness_info[host] = {
             "host": host,
             "clusters": sorted(used.get(host, [])),
-            "port": port,
+            "port": hostvars.get(host, {}).get("vmpair_witness_port", DEFAULTS["vmpair_witness_port"]),
             "clients": clients.get(host, []),
         }
     site_quorum.warn_unused_witnesses(chk, witnesses, used)

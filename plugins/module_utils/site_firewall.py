@@ -28,42 +28,29 @@ MIGRATION_PORTS = "49152-49215"
 SSH_PORT = 22
 
 
+# (purpose, protocol, port, the traffic whose links the peer's addresses are taken from)
+RULES = (
+    ("corosync knet (cluster links)", "udp", str(KNET_PORT), "cluster"),
+    ("DRBD replication of protected VMs", "tcp", DRBD_PORTS, "replication"),
+    ("libvirt live migration (ssh control channel)", "tcp", str(SSH_PORT), "replication"),
+    ("libvirt live migration (QEMU data ports)", "tcp", MIGRATION_PORTS, "replication"),
+)
+
+
 def _peer_addresses(links, peer, carries):
     found = {link["hosts"][peer]["address"] for link in links if carries in link["carries"] and peer in link["hosts"]}
     return sorted(a for a in found if a)
 
 
-def pair_rules(pair):
+def pair_rules(hosts, links):
     """{host: [rule, ...]}: what each host of a validated pair (site.build_pair) lets in from its peer."""
     out = {}
-    hosts = pair["hosts"]
     for host in hosts:
         peer = [h for h in hosts if h != host][0]
-        rules = [
-            {
-                "purpose": "corosync knet (cluster links)",
-                "protocol": "udp",
-                "port": str(KNET_PORT),
-                "sources": _peer_addresses(pair["links"], peer, "cluster"),
-            },
-            {
-                "purpose": "DRBD replication of protected VMs",
-                "protocol": "tcp",
-                "port": DRBD_PORTS,
-                "sources": _peer_addresses(pair["links"], peer, "replication"),
-            },
-            {
-                "purpose": "libvirt live migration (ssh control channel)",
-                "protocol": "tcp",
-                "port": str(SSH_PORT),
-                "sources": _peer_addresses(pair["links"], peer, "replication"),
-            },
-            {
-                "purpose": "libvirt live migration (QEMU data ports)",
-                "protocol": "tcp",
-                "port": MIGRATION_PORTS,
-                "sources": _peer_addresses(pair["links"], peer, "replication"),
-            },
+        sources = {carries: _peer_addresses(links, peer, carries) for carries in ("cluster", "replication")}
+        out[host] = [
+            {"purpose": purpose, "protocol": protocol, "port": port, "sources": sources[carries]}
+            for purpose, protocol, port, carries in RULES
+            if sources[carries]
         ]
-        out[host] = [rule for rule in rules if rule["sources"]]
     return out

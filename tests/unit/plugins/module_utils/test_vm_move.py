@@ -24,7 +24,7 @@ from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.cibsim im
 )
 
 
-def move(path, tmp_path, vms, name):
+def move(path, tmp_path, vms):
     """Push ``vms``, carry out the transition; return (graph, commands) and save the result in ``path``."""
     result = vm_cib.ensure_vms_present(runner_for(path), vms)
     graph, _output = simulate(path, tmp_path, save=path)
@@ -32,7 +32,7 @@ def move(path, tmp_path, vms, name):
 
 
 def test_live_move_promotes_the_target_then_migrates_and_the_end_demotes_the_source(running, tmp_path):
-    graph, commands = move(running, tmp_path, [vm("vm1", move_to=WEST, live=True)], "vm1")
+    graph, commands = move(running, tmp_path, [vm("vm1", move_to=WEST, live=True)])
     assert commands == [
         ["pcs", "resource", "meta", "drbd-vm1-clone", "promoted-max=2"],
         ["pcs", "resource", "meta", "vm-vm1", "allow-migrate=true"],
@@ -49,7 +49,7 @@ def test_live_move_promotes_the_target_then_migrates_and_the_end_demotes_the_sou
     assert graph.resource_ops("vm-vm2") == [] and graph.resource_ops("vm-vm3") == []
     assert status(running)["vm-vm1"] == {WEST: "Started"}
 
-    graph, commands = move(running, tmp_path, [vm("vm1")], "vm1")
+    graph, commands = move(running, tmp_path, [vm("vm1")])
     assert commands[-1] == ["pcs", "constraint", "location", "add", "location-vm-vm1", "vm-vm1", EAST, "100"]
     assert graph.resource_ops("drbd-vm1") == [("demote", EAST)]
     assert graph.resource_ops("vm-vm1") == []
@@ -60,23 +60,23 @@ def test_live_move_promotes_the_target_then_migrates_and_the_end_demotes_the_sou
 
 
 def test_live_move_of_a_recovery_vm_rehomes_it_without_a_restart(running, tmp_path):
-    graph, commands = move(running, tmp_path, [vm("vm3", level="recovery", host=WEST, move_to=WEST, live=True)], "vm3")
+    graph, commands = move(running, tmp_path, [vm("vm3", level="recovery", host=WEST, move_to=WEST, live=True)])
     # the promote-only rule would keep the target from being promoted: it is left out while moving
     assert ["pcs", "constraint", "delete", "location-drbd-vm3-promote-only"] in commands
     promote = graph.one("promote", "drbd-vm3", WEST)
     assert graph.before(promote, graph.one("migrate_to", "vm-vm3", EAST))
     assert not graph.has("start", "vm-vm3")
 
-    graph, _commands = move(running, tmp_path, [vm("vm3", level="recovery", host=WEST)], "vm3")
+    graph, _commands = move(running, tmp_path, [vm("vm3", level="recovery", host=WEST)])
     assert graph.resource_ops("drbd-vm3") == [("demote", EAST)] and graph.resource_ops("vm-vm3") == []
     assert status(running)["vm-vm3"] == {WEST: "Started"}
 
 
 def test_cold_move_of_a_running_ha_vm_stops_demotes_promotes_and_starts_in_order(running, tmp_path):
     # A preference alone (score 100) is below the stickiness (200): it moves nothing.
-    graph, _commands = move(running, tmp_path, [vm("vm1", host=WEST)], "vm1")
+    graph, _commands = move(running, tmp_path, [vm("vm1", host=WEST)])
     assert graph.resource_ops("vm-vm1") == []
-    graph, commands = move(running, tmp_path, [vm("vm1", move_to=WEST)], "vm1")
+    graph, commands = move(running, tmp_path, [vm("vm1", move_to=WEST)])
     assert commands[-1] == ["pcs", "constraint", "location", "add", "location-vm-vm1", "vm-vm1", WEST, "INFINITY"]
     stop = graph.one("stop", "vm-vm1", EAST)
     demote = graph.one("demote", "drbd-vm1", EAST)
@@ -84,12 +84,12 @@ def test_cold_move_of_a_running_ha_vm_stops_demotes_promotes_and_starts_in_order
     start = graph.one("start", "vm-vm1", WEST)
     assert graph.before(stop, demote) and graph.before(demote, promote) and graph.before(promote, start)
     assert not graph.has("migrate_to")
-    graph, _commands = move(running, tmp_path, [vm("vm1")], "vm1")
+    graph, _commands = move(running, tmp_path, [vm("vm1")])
     assert graph.resource_ops("vm-vm1") == [] and graph.resource_ops("drbd-vm1") == []
 
 
 def test_moving_a_vm_already_on_the_target_changes_nothing_in_the_cluster(running, tmp_path):
-    graph, _commands = move(running, tmp_path, [vm("vm2", host=WEST, move_to=WEST)], "vm2")
+    graph, _commands = move(running, tmp_path, [vm("vm2", host=WEST, move_to=WEST)])
     assert graph.resource_ops("vm-vm2") == [] and graph.resource_ops("drbd-vm2") == []
 
 
