@@ -16,6 +16,7 @@ __metaclass__ = type  # noqa: UP001
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_base import resource_name
 from ansible_collections.duplex.vmpair.plugins.module_utils.findings import CRITICAL, INFO, WARNING, finding
+from ansible_collections.duplex.vmpair.plugins.module_utils.state_mirror import resync_text
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_cib_objects import resource_ids
 
 # The level a mirror's DRBD protocol gives.
@@ -84,9 +85,10 @@ def vm_facts(vms, nodes, pacemaker, mirror, domains, local_node=None):
             elif unusable:
                 why_not = unusable
             elif not peer_copy:
+                # While it resyncs (after a failover, say), how far it is and how long is left.
                 why_not = "the copy on %s is not UpToDate (mirror %s)" % (
                     target,
-                    "resyncing" if res["resyncing"] else res["connection"] + ", peer disk " + str(copy_disk),
+                    resync_text(res) if res["resyncing"] else res["connection"] + ", peer disk " + str(copy_disk),
                 )
             else:
                 failover_to = target

@@ -120,6 +120,7 @@ def playbook_tasks(name):
     """(task, file) for every task the playbook runs: its plays and the roles they run."""
     found = []
     roles_seen = set()
+    files_seen = set()
 
     def add_role(role):
         if role in roles_seen:
@@ -132,9 +133,21 @@ def playbook_tasks(name):
         for task in iter_tasks(tasks):
             found.append((task, path))
             module = short(module_of(task))
+            args = task[next(k for k in task if short(k) == module)]
             if module in ("include_role", "import_role"):
-                args = task[next(k for k in task if short(k) == module)]
                 add_role(args["name"])
+            elif module in ("include_tasks", "import_tasks"):
+                # A playbook's own task files (playbooks/tasks/), found beside the including file;
+                # a templated name is the user's own file (rolling_update's update tasks).
+                included = args if isinstance(args, str) else args.get("file")
+                if "{{" not in included:
+                    add_file(os.path.join(os.path.dirname(path), included))
+
+    def add_file(path):
+        path = os.path.normpath(path)
+        if path not in files_seen:
+            files_seen.add(path)
+            add_tasks(load(path), path)
 
     for play in playbook_plays(name):
         for key in ("pre_tasks", "tasks", "post_tasks", "handlers"):
@@ -146,8 +159,8 @@ def playbook_tasks(name):
 
 def reads_variable(name, variable):
     """Whether the playbook or a role it runs mentions the variable outside comments."""
-    _tasks, roles = playbook_tasks(name)
-    paths = [os.path.join(PLAYBOOKS, name + ".yml")]
+    tasks, roles = playbook_tasks(name)
+    paths = sorted({os.path.join(PLAYBOOKS, name + ".yml")} | {path for _task, path in tasks})
     for role in roles:
         base = os.path.join(REPO_ROOT, "roles", short(role))
         paths += [p for p in glob.glob(os.path.join(base, "**", "*"), recursive=True) if os.path.isfile(p)]

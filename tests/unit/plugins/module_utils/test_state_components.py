@@ -21,7 +21,7 @@ import os
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import state, state_mirror, state_network
+from ansible_collections.duplex.vmpair.plugins.module_utils import state, state_mirror, state_network, state_vms
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_base import ParseError
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "state")
@@ -292,6 +292,37 @@ def test_resync_progress_and_time_left():
         13.3,
         82,
     )
+
+
+def test_a_vm_whose_copy_resyncs_says_how_far_and_how_long_before_it_can_move():
+    # guest1's mirror given the resync of vmpair-test captured on hv-east (a host back after a
+    # failover): migrate.yml and maintenance.yml refuse with this reason, progress included.
+    result = facts("vm_ha", "hv-east")
+    resyncing = dict(mirror(facts("mirror_resync_source", "hv-east"), "vmpair-test"), name="vm-guest1")
+    vm = state_vms.vm_facts(
+        GUEST, ["hv-east", "hv-west"], result["pacemaker"], {"resources": [resyncing]}, None, "hv-east"
+    )[0]
+    assert (vm["running_on"], vm["failover_to"], vm["peer_copy_uptodate"]) == ("hv-east", None, False)
+    assert vm["no_failover_reason"] == (
+        "the copy on hv-west is not UpToDate (mirror resyncing (SyncSource), 13.3 % done, about 1 min 22 s left, "
+        "8 MiB out of sync)"
+    )
+
+
+def test_mirror_progress_filter_gives_the_line_maintenance_exit_shows():
+    from ansible.errors import AnsibleFilterError
+
+    from ansible_collections.duplex.vmpair.plugins.filter.mirror_progress import mirror_progress
+
+    target = mirror(facts("mirror_resync_target", "hv-west"), "vmpair-test")
+    assert mirror_progress(target) == (
+        "vmpair-test: resyncing (SyncTarget), 7.5 % done, about 1 min 15 s left, 8 MiB out of sync"
+    )
+    assert mirror_progress(mirror(facts("vm_ha", "hv-east"), "vm-guest1")) == "vm-guest1: Connected, UpToDate/UpToDate"
+    with pytest.raises(AnsibleFilterError, match="resyncing"):
+        mirror_progress({"name": "vm-x"})
+    with pytest.raises(AnsibleFilterError, match="must be one of"):
+        mirror_progress("vm-x")
 
 
 def test_one_bond_member_down():
