@@ -8,7 +8,9 @@ recovery on hv-east), pushes the move with ensure_vms_present, lets crm_simulate
 transition, then pushes the VM's normal objects again (the end of the move) and checks what the
 cluster does with each push. Pacemaker's DRBD agent (which refuses promoted-max=2 unless the DRBD
 resource allows two primaries) is not run: crm_simulate fakes every action's success, so these
-tests prove the cluster's plan, and the real-kernel lab proves DRBD and libvirt.
+tests prove the cluster's plan, and the real-kernel lab proves DRBD and libvirt. The last tests
+follow maintenance.yml: the moves of enter, the standby (crm_attribute, what pcs node standby
+sets) and the way back.
 """
 
 import pytest
@@ -20,6 +22,7 @@ from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.cibsim im
     runner_for,
     simulate,
     status,
+    tool,
     vm,
 )
 
@@ -125,3 +128,41 @@ def test_live_without_a_target_is_refused(kwargs, message):
 def test_a_target_that_is_not_a_node_is_refused(running):
     with pytest.raises(vm_cib.VmCibError, match="move_to hv-north is not a cluster node"):
         vm_cib.ensure_vms_present(runner_for(running), [vm("vm1", move_to="hv-north")])
+
+
+def standby(path, node, on=True):
+    """What maintenance.yml's ``pcs node standby|unstandby NODE`` sets in the CIB."""
+    tool("crm_attribute", "--node", node, "--name", "standby", "--update", "on" if on else "off", cib=str(path))
+
+
+def test_maintenance_enter_moves_the_host_s_vms_live_then_standby_stops_only_its_drbd(running, tmp_path):
+    # maintenance.yml enter on hv-east: vm1 (ha) and vm3 (recovery) run there; each moves live to
+    # hv-west and its move is ended, one at a time, then hv-east goes into standby.
+    for name, home in (("vm1", {}), ("vm3", {"level": "recovery", "host": WEST})):
+        graph, _commands = move(running, tmp_path, [vm(name, move_to=WEST, live=True, **home)])
+        assert graph.has("migrate_to", "vm-" + name, EAST) and not graph.has("start", "vm-" + name)
+        move(running, tmp_path, [vm(name, **home)])
+    assert {name: status(running)["vm-" + name] for name in ("vm1", "vm2", "vm3")} == {
+        "vm1": {WEST: "Started"},
+        "vm2": {WEST: "Started"},
+        "vm3": {WEST: "Started"},
+    }
+    standby(running, EAST)
+    graph, _output = simulate(running, tmp_path, save=running)
+    # no VM is stopped, started or moved: only hv-east's (Unpromoted) DRBD instances stop
+    assert [graph.resource_ops("vm-" + name) for name in ("vm1", "vm2", "vm3")] == [[], [], []]
+    assert [graph.resource_ops("drbd-" + name) for name in ("vm1", "vm2", "vm3")] == [[("stop", EAST)]] * 3
+
+    # exit: out of standby, DRBD starts again on hv-east as a copy; the VMs stay where they run
+    standby(running, EAST, on=False)
+    graph, _output = simulate(running, tmp_path, save=running)
+    assert [graph.resource_ops("vm-" + name) for name in ("vm1", "vm2", "vm3")] == [[], [], []]
+    assert [graph.resource_ops("drbd-" + name) for name in ("vm1", "vm2", "vm3")] == [[("start", EAST)]] * 3
+
+
+def test_standby_with_a_vm_still_on_the_node_restarts_it_which_enter_refuses_to_do(running, tmp_path):
+    # Why maintenance.yml moves every VM first and checks none is left before the standby.
+    standby(running, EAST)
+    graph, _output = simulate(running, tmp_path)
+    assert ("stop", EAST) in graph.resource_ops("vm-vm1") and ("start", WEST) in graph.resource_ops("vm-vm1")
+    assert not graph.has("migrate_to", "vm-vm1")
