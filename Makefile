@@ -91,7 +91,7 @@ molecule: deps ## every Molecule scenario: container lab (default, faults, xen),
 	$(if $(filter 1,$(VMPAIR_REAL_KERNEL)),$(LAB) vm image)
 	VMPAIR_REAL_KERNEL=$(VMPAIR_REAL_KERNEL) MOLECULE_PARALLEL=$(MOLECULE_PARALLEL) scripts/molecule.sh $(MOLECULE_SCENARIOS)
 
-test-real-kernel: deps ## Molecule real-kernel alone on QEMU VMs (real DRBD, bond, crash); about 27 min
+test-real-kernel: deps ## Molecule real-kernel alone on QEMU VMs (real DRBD, bond, crash, rolling update, migration); about 50 min
 	$(LAB) vm image
 	molecule test -s real-kernel
 
