@@ -17,7 +17,9 @@
 # 100 % busy with the cluster's actions after the move and the playbook's tasks, and the guest's
 # QEMU gets about 30 % of it. The sampling itself takes CPU too: the playbook times of a run with
 # it are longer than without (migrate.yml: about 290 s without, 480-540 s with a sampler that forked
-# four processes every 0.1 s; the sampler now forks one, every 0.25 s).
+# four processes every 0.1 s; about 330 s with this one, which forks one every 0.25 s). Each
+# playbook log ends with its slowest tasks: in the lab, the two CIB transactions (pcs, started on an
+# emulated CPU for each command) take most of the time; libvirt's copy takes 7-12 s.
 # Usage: bench/migration.sh [RUNS]. Leaves the lab as it found it (guest1 on hv-east).
 set -euo pipefail
 cd "$(dirname "$0")/.."
