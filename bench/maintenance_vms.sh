@@ -20,8 +20,7 @@ export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$PWD/.build/collecti
 export PATH=$PWD/.venv/bin:$PATH ANSIBLE_NOCOLOR=1 ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
 log=$(mktemp -d)/bench
 on() { python3 lab/lab.py vm ssh "$lab" "$@"; }
-now() { date +%s.%N; }
-since() { python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" "$1" "$(now)"; }
+. bench/lib.sh
 
 mapfile -t guests < <(on hv-east -- 'virsh list --name' | grep '^guest' | sort -V)
 [ "${#guests[@]}" -gt 0 ] || { echo "no guest runs on hv-east: run make demo DEMO_GUESTS=5 DEMO_MEMORY=2048" >&2; exit 1; }
@@ -53,14 +52,7 @@ done
 for g in "${guests[@]}"; do
   for h in hv-east hv-west; do
     on "$h" -- "cat /var/log/vmpair-$g.serial 2>/dev/null || true"
-  done | python3 -c '
-import re, sys
-numbers = sorted(int(n) for n in re.findall(r"VMPAIR-ACK (\d+)", sys.stdin.read()))
-whole = numbers == list(range(numbers[0], numbers[-1] + 1)) if numbers else False
-print("%s: ACK %d..%d, %s" % (sys.argv[1], numbers[0] if numbers else 0, numbers[-1] if numbers else 0,
-      "whole" if whole else "BROKEN"))
-sys.exit(0 if whole else 1)' "$g"
+  done | python3 bench/migration_gap.py sequence "$g"
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo "median of ${#enter[@]} with ${#guests[@]} VMs (logs: $log.*): enter $(median <<<"${enter[*]}") s," \
   "exit with move_back $(median <<<"${exit_[*]:-}") s"

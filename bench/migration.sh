@@ -31,10 +31,7 @@ export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$PWD/.build/collecti
 export PATH=$PWD/.venv/bin:$PATH ANSIBLE_NOCOLOR=1 ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
 vms='{"vmpair_vms": [{"name": "guest1", "level": "ha", "preferred_host": "hv-east"}]}'
 log=$(mktemp -d)/bench
-now() { date +%s.%N; }
-since() { python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" "$1" "$(now)"; }
-declare -A results
-add() { results[$1]+="$2 "; }
+. bench/lib.sh
 
 # Follow three things on a host, each line stamped with this machine's clock, in PREFIX.serial,
 # PREFIX.writes and PREFIX.events: the guest's serial log, its disk writes ("W WRITES IN_FLIGHT
@@ -109,7 +106,6 @@ for i in $(seq 1 "$runs"); do
   measure hv-west hv-east maintenance_exit play playbooks/maintenance.yml -e host=hv-east -e action=exit \
     -e move_back=true
 done
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo "median of $runs (logs: $log.*):"
 for k in migrate_to_west migrate_to_east maintenance_enter maintenance_exit; do
   for s in "" _write_gap _ack_gap _write_to_pause _pause_to_resume _resume_to_write _resume_cpu _resume_in_flight _resume_host_busy _downtime_ms _libvirt_s; do

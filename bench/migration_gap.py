@@ -5,6 +5,9 @@ Usage: migration_gap.py stamp <IN >OUT: copies lines, each prefixed with this ma
 the moment its first byte arrived; a line cut short at the end (the guest's console line split
 by the migration: its first part in the source's log, the end of line in the target's) is kept.
 
+Usage: migration_gap.py sequence NAME <LOGS: prints "NAME: ACK first..last, whole" (or BROKEN, exit
+1) for one guest's serial logs, all hosts' together: every number once, none skipped.
+
 Usage: migration_gap.py SOURCE_PREFIX TARGET_PREFIX. Each prefix names three files written on the
 lab machine by `stamp` (so one clock times both hosts):
 PREFIX.serial (the guest's serial log: "VMPAIR-ACK n" once the write of n returned from fsync),
@@ -68,6 +71,21 @@ def stamped(path, pattern):
     return out
 
 
+def whole_sequence(numbers):
+    """True when the ACK numbers, sorted, go up by one with none repeated or skipped."""
+    numbers = sorted(numbers)
+    return bool(numbers) and numbers == list(range(numbers[0], numbers[-1] + 1))
+
+
+def sequence(name, text):
+    """`sequence NAME`: one guest's whole serial logs on stdin; prints the ACK range, exits 1 if broken."""
+    numbers = sorted(int(n) for n in re.findall(r"VMPAIR-ACK (\d+)", text))
+    whole = whole_sequence(numbers)
+    ends = (numbers[0], numbers[-1]) if numbers else (0, 0)
+    print("%s: ACK %d..%d, %s" % (name, ends[0], ends[1], "whole" if whole else "BROKEN"))
+    return 0 if whole else 1
+
+
 def acks(prefix):
     return [(t, int(n)) for t, n in stamped(prefix + ".serial", r".*VMPAIR-ACK (\d+)")]
 
@@ -80,10 +98,10 @@ def samples(prefix):
     ]
 
 
-def writes(prefix):
-    """The times the write count moved (completed writes)."""
+def writes(rows):
+    """The times the write count moved (completed writes), from :func:`samples`."""
     out, before = [], None
-    for t, w, *_rest in samples(prefix):
+    for t, w, *_rest in rows:
         if before is not None and w != before:
             out.append(t)
         before = w
@@ -104,9 +122,10 @@ def main(src, dst):
     if not a_src or not a_dst:
         sys.exit("no ACK seen on one side")
     numbers = sorted(n for _t, n in a_src + a_dst)
-    if numbers != list(range(numbers[0], numbers[-1] + 1)):
+    if not whole_sequence(numbers):
         sys.exit("ACK sequence broken: %s ... %s" % (numbers[:3], numbers[-3:]))
-    w_src, w_dst = writes(src), writes(dst)
+    s_dst = samples(dst)
+    w_src, w_dst = writes(samples(src)), writes(s_dst)
     if not w_src or not w_dst:
         sys.exit("no disk write seen on one side")
     last_ack, first_ack = max(a_src, key=lambda a: a[1]), min(a_dst, key=lambda a: a[1])
@@ -114,7 +133,7 @@ def main(src, dst):
     last_w, first_w = max(w_src), min(w_dst)
     # On the target between the resume and the first write: how busy its QEMU was (CPU seconds
     # per second) and how often a write was in flight (waiting for the disk, DRBD and the peer).
-    window = [x for x in samples(dst) if resumed <= x[0] <= first_w]
+    window = [x for x in s_dst if resumed <= x[0] <= first_w]
     busy = (
         (window[-1][3] - window[0][3]) / (window[-1][0] - window[0][0])
         if len(window) > 1 and window[-1][0] > window[0][0]
@@ -145,6 +164,8 @@ def main(src, dst):
 if __name__ == "__main__":
     if sys.argv[1:] == ["stamp"]:
         sys.exit(stamp())
+    if len(sys.argv) == 3 and sys.argv[1] == "sequence":
+        sys.exit(sequence(sys.argv[2], sys.stdin.read()))
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     main(sys.argv[1], sys.argv[2])

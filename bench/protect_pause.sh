@@ -14,7 +14,7 @@ export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$PWD/.build/collecti
 export PATH=$PWD/.venv/bin:$PATH ANSIBLE_PIPELINING=true ANSIBLE_NOCOLOR=1
 vars='{"vmpair_vms": [{"name": "guest1", "level": "ha", "preferred_host": "hv-east"}], "vms": "guest1"}'
 ssh_vm() { python3 lab/lab.py vm ssh "$lab" "$1" -- "${@:2}"; }
-now() { date +%s.%N; }
+. bench/lib.sh
 where=$(ssh_vm east crm_resource --resource vm-guest1 --locate 2>/dev/null | sed -n 's/.*running on: hv-//p')
 where=${where:-east}
 log=$(mktemp -d)

@@ -15,10 +15,7 @@ export PATH=$PWD/.venv/bin:$PATH ANSIBLE_PIPELINING=true ANSIBLE_NOCOLOR=1 ANSIB
 # The Molecule scenario's verify and side_effect playbooks, run outside Molecule on this lab.
 export MOLECULE_PROJECT_DIRECTORY=$PWD MOLECULE_SCENARIO_NAME=bench
 log=$(mktemp -d)/bench
-now() { date +%s.%N; }
-since() { python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" "$1" "$(now)"; }
-declare -A results
-add() { results[$1]+="$2 "; }
+. bench/lib.sh
 for i in $(seq 1 "$runs"); do
   python3 lab/lab.py vm down --name "$lab" >/dev/null
   t=$(now); python3 lab/lab.py vm image --force >"$log.$i.image" 2>&1; add image_cold "$(since "$t")"
@@ -48,7 +45,6 @@ for i in $(seq 1 "$runs"); do
   echo "run $i: $(for k in "${!results[@]}"; do printf '%s=%s ' "$k" "$(awk '{print $NF}' <<<"${results[$k]}")"; done)"
 done
 python3 lab/lab.py vm down --name "$lab" >/dev/null
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo "median of $runs (logs: $log.*):"
 for k in image_cold image_cached boot_2 boot_3 site_first site_rerun sync_mib_s crash_loss crash_fenced crash_promoted \
   crash_back crash_resynced; do

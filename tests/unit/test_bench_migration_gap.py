@@ -106,3 +106,19 @@ def test_usage(args):
     out = run(*args)
     assert out.returncode != 0
     assert "Usage" in out.stderr
+
+
+@pytest.mark.parametrize(
+    "logs, line, rc",
+    [
+        ("VMPAIR-GUEST up\r\nVMPAIR-ACK 1\r\nVMPAIR-ACK 2\r\n" + "VMPAIR-ACK 3\r\n", "guest2: ACK 1..3, whole", 0),
+        ("VMPAIR-ACK 1\r\nVMPAIR-ACK 3\r\n", "guest2: ACK 1..3, BROKEN", 1),
+        ("VMPAIR-ACK 1\r\nVMPAIR-ACK 2\r\nVMPAIR-ACK 2\r\n", "guest2: ACK 1..2, BROKEN", 1),
+        ("", "guest2: ACK 0..0, BROKEN", 1),
+    ],
+)
+def test_sequence_judges_one_guests_logs_of_both_hosts(logs, line, rc):
+    out = subprocess.run(
+        [sys.executable, str(BENCH), "sequence", "guest2"], input=logs, capture_output=True, text=True, check=False
+    )
+    assert (out.stdout.strip(), out.returncode) == (line, rc)
