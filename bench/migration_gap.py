@@ -1,4 +1,6 @@
-#!/usr/bin/env python3
+# Copyright (c) duplex.vmpair contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """One live migration of the lab guest as the guest lived it, from what bench/migration.sh followed.
 
 Usage: migration_gap.py stamp <IN >OUT: copies lines, each prefixed with this machine's clock at
