@@ -14,10 +14,12 @@ PYTHON ?= python3
 ANSIBLE_PACKAGE_VERSION ?= 10.7.0
 DEMO_LAB ?= vmpair-demo
 DEMO_INVENTORY ?= lab/.state/$(DEMO_LAB).yml
-# MiB of RAM per lab host, and how many test VMs (guest1..guestN, 160 MiB each) the demo starts
-# and protects: `make demo DEMO_GUESTS=5 DEMO_MEMORY=2048` is the lab of bench/maintenance_vms.sh.
+# MiB of RAM per lab host, how many test VMs (guest1..guestN, 160 MiB each) the demo starts and
+# protects, and how often (seconds) each writes its sequence number:
+# `make demo DEMO_GUESTS=5 DEMO_MEMORY=2048 DEMO_GUEST_PERIOD=1` is the lab of bench/maintenance_vms.sh.
 DEMO_MEMORY ?= 1024
 DEMO_GUESTS ?= 1
+DEMO_GUEST_PERIOD ?= 0.2
 MOLECULE_SCENARIOS ?= --all
 # The real-kernel scenario runs in `make test`, after the container scenarios (one scenario at a
 # time: on 2 cores the QEMU lab and a container lab side by side starve each other).
@@ -105,7 +107,7 @@ demo: deps ## real-kernel lab (QEMU VMs), site.yml, a running test VM protected 
 	$(LAB) vm image
 	$(LAB) vm up --name $(DEMO_LAB) --inventory $(DEMO_INVENTORY) --memory $(DEMO_MEMORY)
 	ansible-playbook -i $(DEMO_INVENTORY) playbooks/site.yml
-	ansible-playbook -i $(DEMO_INVENTORY) lab/demo.yml -e lab_guest_count=$(DEMO_GUESTS)
+	ansible-playbook -i $(DEMO_INVENTORY) lab/demo.yml -e lab_guest_count=$(DEMO_GUESTS) -e lab_guest_period=$(DEMO_GUEST_PERIOD)
 
 lab-down: ## remove the demo lab and any Molecule/bench labs, containers and VMs (images stay)
 	$(LAB) down --all
