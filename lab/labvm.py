@@ -410,13 +410,23 @@ def wait_ssh(lab, roles, started, timeout=600):
 
 
 def nic_names(lab, role):
-    """{netdev id: guest interface name}, matched by MAC address."""
+    """{netdev id: guest interface name}, matched by MAC address.
+
+    A bond's members carry the bond's MAC once the host has its bond (after site.yml, at every
+    later boot): their own is then shown as ``permaddr``, which wins; the bond itself is skipped,
+    and a bridge (made after the cards) does not replace the card whose MAC it took.
+    """
     out = ssh(lab, role, "ip", "-o", "link", "show").stdout
     by_mac = {}
     for line in out.splitlines():
-        fields = line.split()
+        fields = line.replace("\\", " ").split()  # ip -o ends each folded line with a backslash
+        if len(fields) < 3 or "MASTER" in fields[2].strip("<>").split(","):
+            continue  # a bond: it has its first member's MAC
+        name = fields[1].rstrip(":").split("@")[0]
         if "link/ether" in fields:
-            by_mac[fields[fields.index("link/ether") + 1].lower()] = fields[1].rstrip(":").split("@")[0]
+            by_mac.setdefault(fields[fields.index("link/ether") + 1].lower(), name)
+        if "permaddr" in fields:
+            by_mac[fields[fields.index("permaddr") + 1].lower()] = name
     names = {}
     for nic in lab["plan"]["nics"][role]:
         if nic["mac"] not in by_mac:
