@@ -16,7 +16,7 @@ DEMO_LAB ?= vmpair-demo
 DEMO_INVENTORY ?= lab/.state/$(DEMO_LAB).yml
 # MiB of RAM per lab host, how many test VMs (guest1..guestN, 160 MiB each) the demo starts and
 # protects, and how often (seconds) each writes its sequence number:
-# `make demo DEMO_GUESTS=5 DEMO_MEMORY=2048 DEMO_GUEST_PERIOD=1` is the lab of bench/maintenance_vms.sh.
+# `make demo DEMO_GUESTS=5 DEMO_MEMORY=2048 DEMO_GUEST_PERIOD=10` is the lab of bench/maintenance_vms.sh.
 DEMO_MEMORY ?= 1024
 DEMO_GUESTS ?= 1
 DEMO_GUEST_PERIOD ?= 0.2
@@ -107,7 +107,7 @@ demo: deps ## real-kernel lab (QEMU VMs), site.yml, a running test VM protected 
 	$(LAB) vm image
 	$(LAB) vm up --name $(DEMO_LAB) --inventory $(DEMO_INVENTORY) --memory $(DEMO_MEMORY)
 	ansible-playbook -i $(DEMO_INVENTORY) playbooks/site.yml
-	ansible-playbook -i $(DEMO_INVENTORY) lab/demo.yml -e lab_guest_count=$(DEMO_GUESTS) -e lab_guest_period=$(DEMO_GUEST_PERIOD)
+	ansible-playbook -i $(DEMO_INVENTORY) lab/demo.yml -e lab_guest_count=$(DEMO_GUESTS) -e lab_guest_period=$(DEMO_GUEST_PERIOD) -e lab_guest_acpi=true
 
 lab-down: ## remove the demo lab and any Molecule/bench labs, containers and VMs (images stay)
 	$(LAB) down --all

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `maintenance.yml` with every lab guest on one host: the lab of
-# `make demo DEMO_GUESTS=5 DEMO_MEMORY=2048 DEMO_GUEST_PERIOD=1` (guest1..guest5 protected at level ha, all on hv-east;
+# `make demo DEMO_GUESTS=5 DEMO_MEMORY=2048 DEMO_GUEST_PERIOD=10` (guest1..guest5 protected at level ha, all on hv-east;
 # 5 x 160 MiB of guests need the 2 GiB hosts). RUNS times (default 1):
 #   enter on hv-east: every VM moves live to hv-west, then the node's standby;
 #   exit with move_back=true: the node back, its mirrors resynced, every VM moved live back.
@@ -23,7 +23,7 @@ on() { python3 lab/lab.py vm ssh "$lab" "$@"; }
 . bench/lib.sh
 
 mapfile -t guests < <(on hv-east -- 'virsh list --name' | grep '^guest' | sort -V)
-[ "${#guests[@]}" -gt 0 ] || { echo "no guest runs on hv-east: run make demo DEMO_GUESTS=5 DEMO_MEMORY=2048 DEMO_GUEST_PERIOD=1" >&2; exit 1; }
+[ "${#guests[@]}" -gt 0 ] || { echo "no guest runs on hv-east: run make demo DEMO_GUESTS=5 DEMO_MEMORY=2048 DEMO_GUEST_PERIOD=10" >&2; exit 1; }
 vms=$(printf '%s\n' "${guests[@]}" | python3 -c '
 import json, sys
 print(json.dumps({"vmpair_vms": [{"name": g.strip(), "level": "ha", "preferred_host": "hv-east"} for g in sys.stdin]}))')
