@@ -107,7 +107,7 @@ demo: deps ## real-kernel lab (QEMU VMs), site.yml, a running test VM protected 
 	$(LAB) vm image
 	$(LAB) vm up --name $(DEMO_LAB) --inventory $(DEMO_INVENTORY) --memory $(DEMO_MEMORY)
 	ansible-playbook -i $(DEMO_INVENTORY) playbooks/site.yml
-	ansible-playbook -i $(DEMO_INVENTORY) lab/demo.yml -e lab_guest_count=$(DEMO_GUESTS) -e lab_guest_period=$(DEMO_GUEST_PERIOD) -e lab_guest_acpi=true
+	ansible-playbook -i $(DEMO_INVENTORY) lab/demo.yml -e lab_guest_count=$(DEMO_GUESTS) -e lab_guest_period=$(DEMO_GUEST_PERIOD) -e lab_guest_acpi=true -e lab_guest_force_stop=true
 
 lab-down: ## remove the demo lab and any Molecule/bench labs, containers and VMs (images stay)
 	$(LAB) down --all

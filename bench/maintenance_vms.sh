@@ -24,9 +24,10 @@ on() { python3 lab/lab.py vm ssh "$lab" "$@"; }
 
 mapfile -t guests < <(on hv-east -- 'virsh list --name' | grep '^guest' | sort -V)
 [ "${#guests[@]}" -gt 0 ] || { echo "no guest runs on hv-east: run make demo DEMO_GUESTS=5 DEMO_MEMORY=2048 DEMO_GUEST_PERIOD=10" >&2; exit 1; }
+# The entries as make demo protected them (force_stop: lab_guest_force_stop): a move passes them to the cluster.
 vms=$(printf '%s\n' "${guests[@]}" | python3 -c '
 import json, sys
-print(json.dumps({"vmpair_vms": [{"name": g.strip(), "level": "ha", "preferred_host": "hv-east"} for g in sys.stdin]}))')
+print(json.dumps({"vmpair_vms": [{"name": g.strip(), "level": "ha", "preferred_host": "hv-east", "force_stop": True} for g in sys.stdin]}))')
 echo "${#guests[@]} VMs on hv-east: ${guests[*]}"
 
 downtimes() {

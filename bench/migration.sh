@@ -29,7 +29,8 @@ inventory=lab/.state/$lab.yml
 export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$PWD/.build/collections}
 # Each playbook log ends with the time of its slowest tasks.
 export PATH=$PWD/.venv/bin:$PATH ANSIBLE_NOCOLOR=1 ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
-vms='{"vmpair_vms": [{"name": "guest1", "level": "ha", "preferred_host": "hv-east"}]}'
+# guest1 as make demo protected it (force_stop: lab_guest_force_stop): a move passes it to the cluster.
+vms='{"vmpair_vms": [{"name": "guest1", "level": "ha", "preferred_host": "hv-east", "force_stop": true}]}'
 log=$(mktemp -d)/bench
 . bench/lib.sh
 

@@ -149,6 +149,8 @@ def run_protected_vm(module, runner=None):
                 "host": plan["vm_node"],
                 "hypervisor": plan["hypervisor"],
                 "config": plan["config_path"],
+                "force_stop": p["force_stop"],
+                "stop_timeout": p["stop_timeout"],
             },
         )
         for warning in plan["warnings"]:

@@ -107,6 +107,18 @@ options:
     description: Seconds to wait for a clean shutdown with O(online=false).
     type: int
     default: 300
+  force_stop:
+    description:
+      - How the cluster stops the VM, passed on in RV(cluster_vm) to M(duplex.vmpair.vm_resources) (this module
+        does not use it). V(true) destroys the guest at once, for a guest that cannot shut down cleanly.
+    type: bool
+    default: false
+  stop_timeout:
+    description:
+      - Seconds a clean shutdown may take when the cluster stops the VM, before the guest is destroyed (at least
+        10); passed on in RV(cluster_vm) like O(force_stop).
+    type: int
+    default: 120
 requirements:
   - libvirt-clients, qemu-utils, lvm2, drbd-utils and pacemaker-cli-utils on the hosts; the DRBD module loaded
     (role duplex.vmpair.mirror).
@@ -162,7 +174,8 @@ cluster_vm:
   description: This VM as an element of M(duplex.vmpair.vm_resources)'s O(duplex.vmpair.vm_resources#module:vms).
   returned: state=present
   type: dict
-  sample: {name: web1, level: ha, host: hv-east, hypervisor: kvm, config: /etc/vmpair/domains/web1.xml}
+  sample: {name: web1, level: ha, host: hv-east, hypervisor: kvm, config: /etc/vmpair/domains/web1.xml, force_stop: false,
+           stop_timeout: 120}
 warnings_found:
   description: Host-specific items of the definition that need attention on the peer (also shown as warnings).
   returned: state=present
@@ -209,6 +222,8 @@ def main():
             "peer_facts": {"type": "dict", "required": True},
             "secret": {"type": "str", "no_log": True},
             "shutdown_timeout": {"type": "int", "default": 300},
+            "force_stop": {"type": "bool", "default": False},
+            "stop_timeout": {"type": "int", "default": 120},
         },
         supports_check_mode=True,
     )

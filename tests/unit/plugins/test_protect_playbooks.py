@@ -13,6 +13,7 @@ __metaclass__ = type
 import os
 
 import pytest
+import yaml
 
 from ansible_collections.duplex.vmpair.tests.unit.plugins.action.test_site_model import INVENTORY, ansible_playbook
 
@@ -40,3 +41,49 @@ def test_bad_input_is_refused_before_any_host_is_contacted(tmp_path, playbook, e
     assert proc.returncode != 0, out
     assert message in out, out
     assert "UNREACHABLE" not in out, out
+
+
+def test_a_stop_timeout_too_short_is_refused_by_the_site_model(tmp_path):
+    inventory = WITH_VMS.replace("preferred_host: hv-east}", "preferred_host: hv-east, stop_timeout: 5}")
+    assert inventory != WITH_VMS
+    proc = ansible_playbook(tmp_path, inventory, os.path.join(PLAYBOOKS, "protect.yml"))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "vmpair_vms[web1].stop_timeout" in out and "5 is not a number of seconds of at least 10" in out, out
+    assert "UNREACHABLE" not in out, out
+
+
+def _module_calls(node, module):
+    """Every task (at any depth) of the parsed playbook ``node`` that calls ``module``."""
+    if isinstance(node, dict):
+        if module in node:
+            yield node[module]
+        for value in node.values():
+            yield from _module_calls(value, module)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _module_calls(value, module)
+
+
+@pytest.mark.parametrize("playbook", ["protect.yml", "failover.yml", os.path.join("tasks", "migrate_vm.yml")])
+def test_every_cib_update_keeps_how_the_vm_is_stopped(playbook):
+    """vm_resources rewrites a VM's VirtualDomain primitive with whatever it is given. A playbook that left out
+    force_stop or stop_timeout would put the defaults back: a VM given stop_timeout: 600 in vmpair_vms would,
+    after its first migration, be destroyed after 120 s of clean shutdown. Each update passes the VM's own."""
+    with open(os.path.join(PLAYBOOKS, playbook)) as f:
+        book = yaml.safe_load(f)
+    vms = []
+    for call in _module_calls(book, "duplex.vmpair.vm_resources"):
+        if call.get("state", "present") == "present":
+            vms.extend(call["vms"] if isinstance(call["vms"], list) else [call["vms"]])
+    assert vms, playbook
+    if playbook == "protect.yml":
+        # protect.yml hands vm_resources the cluster_vm that protected_vm returns, made of its own arguments.
+        assert vms == ["{{ __vmpair_protected.results | map(attribute='cluster_vm') | list }}"]
+        vms = list(_module_calls(book, "duplex.vmpair.protected_vm"))
+        entry = "item"
+    else:
+        entry = "__vmpair_entry" if playbook == "failover.yml" else "__vmpair_mig_vm"
+    for vm in vms:
+        assert vm["force_stop"] == "{{ %s.force_stop | default(false) }}" % entry, vm
+        assert vm["stop_timeout"] == "{{ %s.stop_timeout | default(120) }}" % entry, vm

@@ -369,8 +369,11 @@ class FakeModule:
     """What run_protected_vm uses of AnsibleModule (params, check mode, no_log values, warnings)."""
 
     def __init__(self, **params):
-        self.params = dict(state="present", level="ha", online=True, preferred_host=None, keep_peer_copy=False,
-                           secret=SECRET, shutdown_timeout=300, **params)  # fmt: skip
+        self.params = {
+            "state": "present", "level": "ha", "online": True, "preferred_host": None, "keep_peer_copy": False,
+            "secret": SECRET, "shutdown_timeout": 300, "force_stop": False, "stop_timeout": 120,
+        }  # fmt: skip
+        self.params.update(params)
         self.check_mode = False
         self.no_log_values = set()
         self.warnings = []
@@ -389,15 +392,18 @@ def test_module_result_hands_the_cluster_its_definition_file_and_masks_the_secre
     monkeypatch.setattr(vm_host, "PROC_DRBD", str(proc_drbd))
     monkeypatch.setattr(drbd_base, "RESOURCE_DIR", str(tmp_path))
     peer = json.loads(json.dumps(read_facts(None, [VM], "kvm", "vg_vms", runner=hosts["hv-west"])))
-    module = FakeModule(name=VM, host="hv-east", pair=pair(), peer_facts=peer)
+    module = FakeModule(name=VM, host="hv-east", pair=pair(), peer_facts=peer, stop_timeout=300)
     result = run_protected_vm(module, runner=hosts["hv-east"])
     assert result["changed"] and result["role"] == "vm_host"
+    # How the cluster stops it (the VM's vmpair_vms entry) goes with it: protect.yml hands this to vm_resources.
     assert result["cluster_vm"] == {
         "name": VM,
         "level": "ha",
         "host": "hv-east",
         "hypervisor": "kvm",
         "config": str(config_dir / "mail01.xml"),
+        "force_stop": False,
+        "stop_timeout": 300,
     }
     assert (config_dir / "mail01.xml").read_text() == hosts["hv-east"].domains[VM]["xml"]
     res_diff = result["diff"][0]

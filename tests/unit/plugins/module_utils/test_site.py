@@ -323,13 +323,15 @@ def test_vm_list_is_checked():
     pairs, witnesses, hostvars = site()
     vms = hostvars["hv-east"]["vmpair_vms"]
     vms.append(dict(vms[0]))
-    vms.append({"name": "web", "level": "gold", "preferred_host": "hv-north", "vcpus": 0})
+    vms.append({"name": "web", "level": "gold", "preferred_host": "hv-north", "vcpus": 0, "stop_timeout": "2m"})
+    vms.append({"name": "db", "force_stop": True, "stop_timeout": 600})
     set_pair_var(hostvars, "vmpair_vms", vms)
     variables = sorted(p.variable for p in problems_of(pairs, witnesses, hostvars))
     assert variables == [
         "vmpair_vms[mbx-exec]",
         "vmpair_vms[web].level",
         "vmpair_vms[web].preferred_host",
+        "vmpair_vms[web].stop_timeout",
         "vmpair_vms[web].vcpus",
     ]
 

@@ -238,6 +238,16 @@ FAULTS = [
         ("pair pair_mail", "vmpair_vms[mbx-exec].memory_mib", "-4 is not a positive whole number"),
     ),
     (
+        "vm-stop-timeout",
+        lambda p, w, hv: _vm(hv, stop_timeout=5),
+        ("pair pair_mail", "vmpair_vms[mbx-exec].stop_timeout", "5 is not a number of seconds of at least 10"),
+    ),
+    (
+        "vm-force-stop",
+        lambda p, w, hv: _vm(hv, force_stop="sometimes"),
+        ("pair pair_mail", "vmpair_vms[mbx-exec].force_stop", "'sometimes' is not true or false"),
+    ),
+    (
         "vm-preferred-host",
         lambda p, w, hv: _vm(hv, preferred_host="hv-north"),
         ("pair pair_mail", "vmpair_vms[mbx-exec].preferred_host", "hv-north is not a host of this pair"),
