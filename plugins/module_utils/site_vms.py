@@ -63,7 +63,7 @@ def check_vms(chk, pair, hosts, vms, site_vms):
                 "Use %s." % " or ".join(hosts),
             )
         entry = {"name": name, "level": level}
-        check_stop(chk, where, var, vm, entry)
+        check_stop(chk, where, var, vm)
         for key in ("vcpus", "memory_mib"):
             if key not in vm:
                 continue
@@ -80,28 +80,22 @@ def check_vms(chk, pair, hosts, vms, site_vms):
     return out
 
 
-def check_stop(chk, where, var, vm, entry):
+def check_stop(chk, where, var, vm):
     """How the cluster stops the VM: force_stop (bool) and stop_timeout (seconds, at least 10)."""
-    if "force_stop" in vm:
-        if isinstance(vm["force_stop"], bool):
-            entry["force_stop"] = vm["force_stop"]
-        else:
-            chk.add(
-                where,
-                var + ".force_stop",
-                "%r is not true or false." % (vm["force_stop"],),
-                "Use force_stop: true to destroy the guest at once on a stop, false (the default) for a clean shutdown first.",
-            )
-    if "stop_timeout" in vm:
-        if is_int(vm["stop_timeout"]) and vm["stop_timeout"] >= 10:
-            entry["stop_timeout"] = vm["stop_timeout"]
-        else:
-            chk.add(
-                where,
-                var + ".stop_timeout",
-                "%r is not a number of seconds of at least 10." % (vm["stop_timeout"],),
-                "Give the seconds a clean shutdown may take before the guest is destroyed, such as 300 (default 120).",
-            )
+    if "force_stop" in vm and not isinstance(vm["force_stop"], bool):
+        chk.add(
+            where,
+            var + ".force_stop",
+            "%r is not true or false." % (vm["force_stop"],),
+            "Use force_stop: true to destroy the guest at once on a stop, false (the default) for a clean shutdown first.",
+        )
+    if "stop_timeout" in vm and not (is_int(vm["stop_timeout"]) and vm["stop_timeout"] >= 10):
+        chk.add(
+            where,
+            var + ".stop_timeout",
+            "%r is not a number of seconds of at least 10." % (vm["stop_timeout"],),
+            "Give the seconds a clean shutdown may take before the guest is destroyed, such as 300 (default 120).",
+        )
 
 
 def check_host_capacity(chk, pair, host, capacity):
