@@ -47,6 +47,13 @@ VG = "vg_vms"  # made on the data disk by `vm up`, like a sysadmin preparing a h
 # One vCPU per VM: on a loaded 2-core lab machine a second TCG vCPU thread mostly spins (guest
 # spinlocks and RCU waiting for a descheduled sibling). Measured boot to ssh, 3 VMs: see README.
 VCPUS = 1
+# ssh keepalive: a lab host is one emulated CPU on a shared 2-core machine, and under a DRBD resync,
+# a booting nested guest and the cluster's monitors its sshd has been seen silent for over 15 s
+# (the old 5 s x 3): the connection was dropped and Ansible called the host unreachable although
+# it came back. 15 s x 8 = 2 min of silence before a host counts as gone; the kernel's own soft
+# lockup warnings (20 s) show in its serial log long before.
+ALIVE_INTERVAL = 15
+ALIVE_COUNT = 8
 
 
 # ----------------------------------------------------------------------------- plan
@@ -356,7 +363,7 @@ def write_ssh_config(lab):
         f"  IdentityFile {labvmimage.KEY}\n  IdentitiesOnly yes\n"
         "  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n"
         f"  ControlMaster auto\n  ControlPath {lab_dir(lab['name'])}/cm-%n\n  ControlPersist 10m\n"
-        "  ConnectTimeout 5\n  ServerAliveInterval 5\n  ServerAliveCountMax 3\n"
+        f"  ConnectTimeout 5\n  ServerAliveInterval {ALIVE_INTERVAL}\n  ServerAliveCountMax {ALIVE_COUNT}\n"
     )
     write_atomic(ssh_config_path(lab), text)
 
@@ -440,7 +447,7 @@ def render_inventory(lab):
     plan_ = lab["plan"]
     common = (
         "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ControlMaster=auto "
-        "-o ControlPersist=10m -o ServerAliveInterval=5"
+        f"-o ControlPersist=10m -o ServerAliveInterval={ALIVE_INTERVAL} -o ServerAliveCountMax={ALIVE_COUNT}"
     )
 
     def host(role, **extra):
@@ -451,6 +458,12 @@ def render_inventory(lab):
             "ansible_ssh_private_key_file": labvmimage.KEY,
             "ansible_ssh_common_args": common,
             "ansible_ssh_pipelining": True,
+            # ssh's own failures (exit 255: a connection that broke) are retried before the host
+            # counts as unreachable; a host that stays silent longer is lost (see ALIVE_*).
+            "ansible_ssh_retries": 2,
+            # Where the host's serial console goes: lab/callback_plugins/vmpair_lab.py shows its
+            # tail when the host stops answering.
+            "lab_serial_log": path(lab, role, "log"),
             "ansible_python_interpreter": "/usr/bin/python3",
             "vmpair_site": HOSTS[role][1] if "witness" in lab["roles"] else "lab",
             **extra,

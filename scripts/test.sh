@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `make test`: every stage in turn, each timed, then a table of where the time went.
+#   scripts/test.sh [STAGE ...]     (default: deps lint sanity unit ee molecule)
+# A failed stage does not stop the later ones (one run shows every failure); the exit status is 1
+# when any failed. The times (and Molecule's per scenario and per step, from scripts/steptimes.py)
+# are in .build/test-times.tsv, and printed at the end.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+stages=("$@")
+[[ ${#stages[@]} -gt 0 ]] || stages=(deps lint sanity unit ee molecule)
+mkdir -p .build
+export VMPAIR_TEST_TIMES=$PWD/.build/test-times.tsv
+: >"$VMPAIR_TEST_TIMES"
+failed=()
+total_start=$SECONDS
+for stage in "${stages[@]}"; do
+  start=$SECONDS
+  echo "=============================== make $stage ==============================="
+  if make "$stage"; then
+    status=passed
+  else
+    status=FAILED
+    failed+=("$stage")
+  fi
+  printf 'make %s\t%s\t%d\n' "$stage" "$status" "$((SECONDS - start))" >>"$VMPAIR_TEST_TIMES"
+  # deps is what every later stage needs: nothing can run without it
+  if [[ $stage == deps && $status == FAILED ]]; then break; fi
+done
+echo
+echo "=============================== where the time went ==============================="
+awk -F'\t' '{ printf "  %-34s %-12s %6d s\n", $1, $2, $3 }' "$VMPAIR_TEST_TIMES"
+printf '  %-34s %-12s %6d s (%d min)\n' "make test" "" "$((SECONDS - total_start))" "$(((SECONDS - total_start + 59) / 60))"
+if [[ ${#failed[@]} -gt 0 ]]; then
+  echo "make test: FAILED stages: ${failed[*]}" >&2
+  exit 1
+fi
+echo "make test: every stage passed: ${stages[*]}"
