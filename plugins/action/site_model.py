@@ -16,16 +16,16 @@ import glob
 import json
 import os
 import time
+from collections.abc import Mapping
 
 import yaml
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
-from ansible.release import __version__ as ansible_version
-from ansible.vars.hostvars import HostVarsVars
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
 from ansible_collections.duplex.vmpair.plugins.module_utils import site_report
+from ansible_collections.duplex.vmpair.plugins.plugin_utils import inventory
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARGUMENT_SPEC = {
@@ -83,17 +83,42 @@ class ActionModule(ActionBase):
             )
             return result
         started = time.monotonic()
+        # Only interfaces Ansible documents for playbooks and plugins (why: plugin_utils/inventory.py):
+        # the magic variables hostvars, groups, ansible_inventory_sources, playbook_dir, and the
+        # ansible-inventory command for the group tree.
         hostvars = task_vars["hostvars"]
-        pairs = self._pair_groups(hostvars)
-        witnesses = list(task_vars.get("groups", {}).get(site_model.WITNESSES_GROUP, []))
-        hosts = set(witnesses)
-        for members in pairs.values():
-            hosts.update(members)
+        groups = task_vars.get("groups") or {}
+        where = {
+            "sources": list(task_vars.get("ansible_inventory_sources") or []),
+            "playbook_dir": task_vars.get("playbook_dir"),
+        }
+        witnesses = list(groups.get(site_model.WITNESSES_GROUP, []))
+        # Every pair host is in the vmpair_pairs group: its variables are read while ansible-inventory
+        # finds which child groups of vmpair_pairs are the pairs.
+        hosts = set(witnesses) | set(groups.get(site_model.PAIRS_GROUP, []))
         data = {}
         names_by_host = {}
-        for name in sorted(hosts):
-            data[name], names_by_host[name] = self._host_data(hostvars, name)
-        checked = site_model.check_site(pairs, witnesses, data, known_variables(), names_by_host)
+        unreadable = {}
+        try:
+            tree = inventory.PairGroups(groups, where["sources"], site_model.PAIRS_GROUP, where["playbook_dir"])
+            try:
+                for name in sorted(hosts):
+                    try:
+                        data[name], names_by_host[name] = self._host_data(hostvars, name)
+                    except AnsibleError as exc:
+                        unreadable[name] = self._why_unreadable(name, exc, groups, where)
+                pairs = tree.result()
+            finally:
+                tree.close()
+        except inventory.InventoryReadError as exc:
+            raise AnsibleError(
+                "duplex.vmpair.site_model cannot read the pair groups (the child groups of %s) of the inventory: %s"
+                % (site_model.PAIRS_GROUP, exc)
+            ) from exc
+        known = known_variables()
+        if known is not None:
+            names_by_host = self._without_extra_vars(hostvars, groups, where, names_by_host, known)
+        checked = site_model.check_site(pairs, witnesses, data, known, names_by_host, unreadable)
         if args["check"]:
             return self._report(result, checked, args, task_vars, time.monotonic() - started)
         if checked.errors:
@@ -173,57 +198,92 @@ class ActionModule(ActionBase):
             raise AnsibleError("cannot write the report %s: %s" % (path, to_text(exc))) from exc
         return path
 
-    @staticmethod
-    def _pair_groups(hostvars):
-        """{pair group: [hosts]} for every child group of vmpair_pairs, in inventory order."""
-        inventory = getattr(hostvars, "_inventory", None)
-        if inventory is None:
-            # The pairs are the child groups of vmpair_pairs: only the inventory object knows the
-            # group tree (the flat `groups` variable does not). ansible-core 2.16+ always has it.
-            raise AnsibleError(
-                "duplex.vmpair.site_model cannot read the inventory's group tree from hostvars "
-                "(ansible-core %s?). Fix: run it with ansible-core 2.16 or newer." % ansible_version
-            )
-        top = inventory.groups.get(site_model.PAIRS_GROUP)
-        if top is None:
-            return {}  # check_site then reports that the site has no pair
-        return {g.name: [h.name for h in g.get_hosts()] for g in top.child_groups}
-
     def _host_data(self, hostvars, name):
         """(the site model's variables of host `name`, templated; the names of its vmpair_* variables).
 
-        The host's variables are gathered once (raw_get); fencing option values are never templated.
+        `hostvars` is the magic variable (docs: Special Variables); its raw_get(host) is the public
+        method (no underscore, the same in ansible-core 2.17, 2.19 and 2.21) that returns the host's
+        variables "not run through the templating engine". hostvars[host][var] would template a whole
+        value, vmpair_fencing's passwords included (decrypting vaulted ones). So the host's variables
+        are gathered once, and each site model variable is templated in the host's own context, as
+        hostvars[host][var] does, with the public Templar API (copy_with_new_env); of vmpair_fencing
+        only each agent is templated, never an option value. Raises AnsibleError when Ansible cannot
+        read the host's variables (a vars file it cannot decrypt) or template one.
         """
-        try:
-            raw = hostvars.raw_get(name)
-        except Exception:  # host without variables of its own
+        raw = hostvars.raw_get(name)
+        if not isinstance(raw, Mapping):  # an unknown host: Ansible returns an undefined value
             raw = {}
-        if not hasattr(raw, "keys"):
-            raw = {}
+        templar = self._templar.copy_with_new_env(available_variables=raw)
         out = {}
         wanted = set(site_model.PAIR_VARS + site_model.HOST_VARS + site_model.WITNESS_VARS)
         wanted.discard("vmpair_fencing")
-        host_vars = HostVarsVars(raw, loader=self._loader)
-        for var in wanted:
+        for var in sorted(wanted):
             if var in raw:
-                try:
-                    out[var] = host_vars[var]
-                except AnsibleError as exc:
-                    raise AnsibleError(
-                        "host %s: variable %s cannot be resolved: %s" % (name, var, to_text(exc))
-                    ) from exc
+                out[var] = self._template(templar, var, raw[var])
         fencing = raw.get("vmpair_fencing")
-        if isinstance(fencing, dict):
+        if isinstance(fencing, Mapping):
             # Keep the agent and the shape; option values (passwords, often vaulted) are never read here.
             out["vmpair_fencing"] = {
                 h: {
-                    "agent": self._templar.template(e.get("agent")),
+                    "agent": self._template(templar, "vmpair_fencing", e.get("agent")),
                     "options": dict.fromkeys(e.get("options") or {}, ""),
                 }
-                if isinstance(e, dict)
+                if isinstance(e, Mapping)
                 else e
                 for h, e in fencing.items()
             }
         elif fencing is not None:
             out["vmpair_fencing"] = fencing
         return out, [k for k in raw if k.startswith("vmpair_")]
+
+    @staticmethod
+    def _template(templar, var, value):
+        try:
+            return templar.template(value)
+        except AnsibleError as exc:
+            raise AnsibleError("variable %s cannot be resolved: %s" % (var, to_text(exc))) from exc
+
+    @staticmethod
+    def _why_unreadable(name, exc, groups, where):
+        """(reason, fix) for a host whose variables Ansible cannot read: name the vaulted file if that is why."""
+        error = " ".join(to_text(exc).split())
+        if "vault" not in error.lower():
+            return error, "Correct the variable or the file Ansible names, then run it again."
+        files = inventory.vaulted_files(name, groups, where["sources"], where["playbook_dir"])
+        fix = (
+            "Give the vault password (--ask-vault-pass, --vault-password-file or --vault-id; in AWX a vault "
+            "credential), or keep only the secret values in the vault (ansible-vault encrypt_string) so that "
+            "check_site runs without it."
+        )
+        if files:
+            return (
+                "%s %s encrypted with ansible-vault as a whole file, and Ansible cannot decrypt it without the vault "
+                "password (%s)." % (" and ".join(files), "is" if len(files) == 1 else "are", error.rstrip(".")),
+                fix,
+            )
+        return "Ansible needs the vault password to read them (%s)." % error.rstrip("."), fix
+
+    @staticmethod
+    def _without_extra_vars(hostvars, groups, where, names_by_host, known):
+        """names_by_host without the extra variables (-e, AWX surveys): a playbook's options, not inventory mistakes.
+
+        Ansible's hostvars hold a host's inventory variables and the extra variables alike. A name
+        that only some hosts have comes from the inventory. One that every host has is an extra
+        variable or an `all` group variable: Ansible's implicit localhost sees both, and
+        `ansible-inventory --host localhost` (which is given no extra variables) shows the second.
+        Run only when an unknown name is seen by every host, which is rare.
+        """
+        known = set(known)
+        unknown = {n for names in names_by_host.values() for n in names if n not in known}
+        local = inventory.implicit_localhost(groups) if unknown else None
+        if local is None:
+            return names_by_host
+        try:
+            everywhere = {n for n in hostvars.raw_get(local) if n in unknown}
+        except AnsibleError:
+            return names_by_host
+        if not everywhere:
+            return names_by_host
+        in_inventory = inventory.inventory_names(where["sources"], local, where["playbook_dir"]) or set()
+        extra = everywhere - in_inventory
+        return {h: [n for n in names if n not in extra] for h, names in names_by_host.items()}

@@ -241,7 +241,33 @@ class SiteCheck(object):
         return sum(len(p["vms"]) for p in self.site["pairs"].values())
 
 
-def check_site(pairs, witnesses, hostvars, known_variables=None, names_by_host=None):
+def _unreadable(chk, pair, hosts, hostvars, unreadable):
+    """Report a pair whose hosts' (or witness's) variables Ansible could not read; True if there is one.
+
+    Nothing else of such a pair is checked: its variables would all look missing.
+    """
+    blocked = [("host", h) for h in hosts if h in unreadable]
+    readable = [h for h in hosts if h not in unreadable]
+    witness = pair_value(hostvars, readable, "vmpair_witness") if readable else None
+    if isinstance(witness, str) and witness in unreadable:
+        blocked.append(("witness", witness))
+    causes = {}
+    for kind, host in blocked:
+        causes.setdefault(unreadable[host], []).append(host if kind == "host" else "its witness %s" % host)
+    for (reason, fix), who in causes.items():
+        chk.add(
+            "pair %s" % pair,
+            "inventory",
+            "the variables of %s cannot be read, so nothing else of this pair was checked: %s"
+            % (" and ".join(who), reason),
+            fix,
+            check="pair",
+            pair=pair,
+        )
+    return bool(blocked)
+
+
+def check_site(pairs, witnesses, hostvars, known_variables=None, names_by_host=None, unreadable=None):
     """Check the whole site and return a SiteCheck with every error and warning.
 
     pairs: {pair group name: [host, host]} (inventory order)
@@ -249,7 +275,11 @@ def check_site(pairs, witnesses, hostvars, known_variables=None, names_by_host=N
     hostvars: {host: {variable: value}} holding at least PAIR_VARS, HOST_VARS, WITNESS_VARS.
     known_variables: every vmpair_* name the collection reads; None skips the unknown-variable check.
     names_by_host: {host: names of the variables set on it}; defaults to the keys of hostvars.
+    unreadable: {host: (reason, fix)} for the hosts whose variables Ansible could not read (a vars
+    file it cannot decrypt without the vault password, a template that fails): their pairs are
+    reported and not checked.
     """
+    unreadable = unreadable or {}
     chk = Checker()
     if not pairs:
         chk.add(
@@ -257,6 +287,7 @@ def check_site(pairs, witnesses, hostvars, known_variables=None, names_by_host=N
         )
     seen = {}
     out = {}
+    unchecked = []  # pairs whose variables cannot be read
     site_addresses = {}
     site_vm_names = {}
     witness_set = set(witnesses)
@@ -280,6 +311,9 @@ def check_site(pairs, witnesses, hostvars, known_variables=None, names_by_host=N
                     "is both a pair host and a witness.",
                     "Run the witness on a third host.",
                 )
+        if _unreadable(chk, pair, hosts, hostvars, unreadable):
+            unchecked.append(pair)
+            continue
         result = build_pair(chk, pair, hosts, hostvars, witness_set, site_addresses, site_vm_names)
         if result is not None:
             out[pair] = result
@@ -315,7 +349,14 @@ def check_site(pairs, witnesses, hostvars, known_variables=None, names_by_host=N
             "port": hostvars.get(host, {}).get("vmpair_witness_port", DEFAULTS["vmpair_witness_port"]),
             "clients": clients.get(host, []),
         }
-    site_quorum.warn_unused_witnesses(chk, witnesses, used)
+    for host in witnesses:
+        if host in unreadable:
+            reason, fix = unreadable[host]
+            chk.add(
+                "witness %s" % host, "inventory", "its variables cannot be read: %s" % reason, fix, check="inventory"
+            )
+    if not unchecked:  # else a witness may serve a pair that could not be read
+        site_quorum.warn_unused_witnesses(chk, witnesses, used)
     if known_variables is not None:
         if names_by_host is None:
             names_by_host = {host: list(hv) for host, hv in hostvars.items()}
@@ -324,12 +365,12 @@ def check_site(pairs, witnesses, hostvars, known_variables=None, names_by_host=N
     return SiteCheck(pairs, witnesses, site, chk.problems, known_variables is not None)
 
 
-def build_site(pairs, witnesses, hostvars, known_variables=None, names_by_host=None):
+def build_site(pairs, witnesses, hostvars, known_variables=None, names_by_host=None, unreadable=None):
     """Validate the whole site; raise SiteError listing every error.
 
     Returns {"pairs": {name: pair}, "witnesses": {host: {...}}, "warnings": [Problem, ...]}.
     """
-    result = check_site(pairs, witnesses, hostvars, known_variables, names_by_host)
+    result = check_site(pairs, witnesses, hostvars, known_variables, names_by_host, unreadable)
     if result.errors:
         raise SiteError(result.errors)
     return dict(result.site, warnings=result.warnings)

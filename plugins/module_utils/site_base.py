@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import difflib
 import re
 
 PAIRS_GROUP = "vmpair_pairs"
@@ -59,9 +60,20 @@ HOST_VARS = ("vmpair_site", "vmpair_host_capacity", "vmpair_node_name")
 WITNESS_VARS = ("vmpair_site", "vmpair_witness_address", "vmpair_witness_port", "ansible_host")
 # Variables of check_site itself (set with -e or in group vars).
 CHECK_VARS = ("vmpair_check_strict", "vmpair_check_json_report", "vmpair_check_junit_report")
-# Variables the playbooks read themselves (protect.yml, validate.yml). Only their names are checked:
-# the values (secrets, from the vault) are never read on the controller by the site model.
-PLAYBOOK_VARS = ("vmpair_drbd_secret", "vmpair_validate_fail_on", "vmpair_validate_json_report")
+# Variables the playbooks read themselves (protect.yml, validate.yml, rolling_update.yml), and the
+# options they document for -e and the AWX surveys (docs/operations.md, awx/job_templates.yml). Only
+# their names are checked: the values (secrets, from the vault) are never read on the controller by
+# the site model.
+PLAYBOOK_VARS = (
+    "vmpair_drbd_secret",
+    "vmpair_validate_fail_on",
+    "vmpair_validate_json_report",
+    "vmpair_rolling_pairs",
+    "vmpair_rolling_apt_upgrade",
+    "vmpair_rolling_update_tasks",
+    "vmpair_rolling_reboot",
+    "vmpair_reboot_timeout",
+)
 
 ERROR = "error"
 WARNING = "warning"
@@ -183,6 +195,26 @@ def pair_value(hostvars, hosts, name):
         if value is not None:
             return value
     return DEFAULTS.get(name)
+
+
+def closest(name, known, prefix=""):
+    """The known name that `name` is a typo of, or None: a suggestion that is not close is noise.
+
+    Close means difflib's ratio of at least 0.8 (stop_timout: stop_timeout, vmpair_link:
+    vmpair_links), or `name` is how exactly one known name begins (memory: memory_mib). The `prefix`
+    that every name shares (vmpair_) is left out of the comparison: it makes any two names look
+    alike (vmpair_rolling_pairs and vmpair_links: 69 % of the letters, none of the meaning).
+    """
+    name = str(name)
+    if not name.startswith(prefix):
+        return None
+    rest = name[len(prefix) :]
+    tails = {k[len(prefix) :]: k for k in sorted(known) if k.startswith(prefix) and k != name}
+    close = difflib.get_close_matches(rest, list(tails), n=1, cutoff=0.8)
+    if close:
+        return tails[close[0]]
+    starting = [k for tail, k in tails.items() if rest and tail.startswith(rest)]
+    return starting[0] if len(starting) == 1 else None
 
 
 def names(items, limit=5):

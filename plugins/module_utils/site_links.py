@@ -11,8 +11,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import difflib
-
 from ansible_collections.duplex.vmpair.plugins.module_utils import site_addresses
 from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import (
     BOND_MODES,
@@ -21,6 +19,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import (
     IFACE_RE,
     KNET_MAX_LINKS,
     NAME_RE,
+    closest,
     is_int,
     is_number,
 )
@@ -31,13 +30,12 @@ HOST_ENTRY_KEYS = ("interface", "address", "members")
 
 def _unknown_keys(chk, where, var, entry, known, what):
     for key in sorted(str(k) for k in set(entry) - set(known)):
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        close = closest(key, known)
         chk.warn(
             where,
             "%s.%s" % (var, key),
-            "is not a key of %s, so nothing reads it%s."
-            % (what, "; the closest key is %s" % close[0] if close else ""),
-            "Rename it to %s." % close[0] if close else "Use %s." % ", ".join(known),
+            "is not a key of %s, so nothing reads it%s." % (what, "; the closest key is %s" % close if close else ""),
+            "Rename it to %s." % close if close else "Use %s." % ", ".join(known),
             check="links",
         )
 

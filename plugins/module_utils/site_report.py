@@ -160,7 +160,7 @@ def junit_xml(result, strict=False, timestamp="1970-01-01T00:00:00", duration=0.
             if check == "pair":
                 return None
             if not built:
-                return "not checked: the pair is not two hosts (see the pair check)"
+                return "not checked: see the pair check (not two hosts, or variables that cannot be read)"
             if check == "variables" and not result.checked_variables:
                 return "not checked: no list of known variables"
             return None

@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import difflib
+from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import closest
 
 PREFIX = "vmpair_"
 
@@ -22,8 +22,7 @@ class _Suggest(object):
 
     def __call__(self, name):
         if name not in self.cache:
-            close = difflib.get_close_matches(name, self.known, n=1, cutoff=0.6)
-            self.cache[name] = close[0] if close else None
+            self.cache[name] = closest(name, self.known, PREFIX)
         return self.cache[name]
 
 

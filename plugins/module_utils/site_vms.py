@@ -8,9 +8,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import LEVELS, is_int, names
+from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import LEVELS, closest, is_int, names
 
 RESOURCES = (("vcpus", "%d vCPUs"), ("memory_mib", "%d MiB of memory"))
+# Every key of a vmpair_vms entry that the collection reads (docs/site_model.md). Any other key is
+# an error: a misspelt stop_timeout would silently leave the default.
+VM_KEYS = ("name", "level", "preferred_host", "vcpus", "memory_mib", "stop_timeout", "force_stop")
 
 
 def check_vms(chk, pair, hosts, vms, site_vms):
@@ -63,6 +66,7 @@ def check_vms(chk, pair, hosts, vms, site_vms):
                 "Use %s." % " or ".join(hosts),
             )
         entry = {"name": name, "level": level}
+        check_keys(chk, where, var, vm)
         check_stop(chk, where, var, vm)
         for key in ("vcpus", "memory_mib"):
             if key not in vm:
@@ -78,6 +82,21 @@ def check_vms(chk, pair, hosts, vms, site_vms):
                 entry[key] = vm[key]
         out.append(entry)
     return out
+
+
+def check_keys(chk, where, var, vm):
+    """An error for each key of the VM's entry that nothing reads, with the key it is a typo of."""
+    for key in sorted(str(k) for k in vm if str(k) not in VM_KEYS):
+        close = closest(key, VM_KEYS)
+        if close:
+            message = "is not a key of a VM, so nothing reads it; the closest key is %s." % close
+            fix = "Rename it to %s." % close
+        else:
+            message = "is not a key of a VM, so nothing reads it."
+            fix = "Remove it; a VM's keys are %s (docs/site_model.md)." % ", ".join(VM_KEYS)
+            if key in ("disk", "disks"):
+                message += " The disks are read from the VM's libvirt definition."
+        chk.add(where, "%s.%s" % (var, key), message, fix)
 
 
 def check_stop(chk, where, var, vm):

@@ -22,10 +22,15 @@ description:
   - The checks cover the pairs' shape, links and addresses (unique in the whole site), link latency against the
     synchronous protection levels, fencing, the witness, the VMs (names unique in the site) and the hosts'
     capacity (every VM of a pair must fit on either host alone), and report every unknown C(vmpair_*)
-    variable with the closest known name.
+    inventory variable and every unknown key of a VM, with the name it is a typo of when there is a close one.
+    Extra variables (C(-e), AWX surveys) are a playbook's options, not inventory variables, and are not checked.
   - With O(check=true) it is the engine of the C(duplex.vmpair.check_site) playbook; it does not fail but
     returns the findings grouped by pair, the counts and the verdict, and writes a JSON and a JUnit XML report.
   - Runs on the controller only; it never connects to the host and never reads fencing passwords.
+  - The pairs are the child groups of C(vmpair_pairs); as no Ansible variable holds the group tree, it reads them
+    with C(ansible-inventory --graph vmpair_pairs) on the same inventory sources (no vault password needed).
+  - A pair whose hosts' variables Ansible cannot read (a vars file encrypted as a whole by ansible-vault and no
+    vault password) is one error that names the file; nothing else of that pair is checked.
 requirements:
   - netaddr (Python library, on the controller)
 options:

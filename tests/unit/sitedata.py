@@ -43,7 +43,6 @@ PAIR_VARS = {
             "level": "ha",
             "vcpus": 4,
             "memory_mib": 16384,
-            "disks": [{"name": "vda", "size_gib": 200}],
             "preferred_host": "hv-east",
         }
     ],

@@ -11,14 +11,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import glob
 import importlib.util
 import os
+import re
 
 import pytest
 
 from ansible_collections.duplex.vmpair.plugins.action.site_model import known_variables
 from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
-from ansible_collections.duplex.vmpair.plugins.module_utils import site_addresses, site_report
+from ansible_collections.duplex.vmpair.plugins.module_utils import site_addresses, site_base, site_report
 from ansible_collections.duplex.vmpair.tests.unit.sitedata import add_pair, set_pair_var, site
 
 REPO_ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
@@ -310,6 +312,16 @@ FAULTS = [
         _unknown_role_option_on_one_host,
         ("pair pair_mail host hv-west", "vmpair_drbd_ping_intt", "the closest known name is vmpair_drbd_ping_int"),
     ),
+    (
+        "vm-key-typo",
+        lambda p, w, hv: _vm(hv, stop_timout=300),
+        ("pair pair_mail", "vmpair_vms[mbx-exec].stop_timout", "the closest key is stop_timeout"),
+    ),
+    (
+        "vm-key-unknown",
+        lambda p, w, hv: _vm(hv, disks=[{"name": "vda", "size_gib": 200}]),
+        ("pair pair_mail", "vmpair_vms[mbx-exec].disks", "is not a key of a VM, so nothing reads it."),
+    ),
 ]
 
 
@@ -435,6 +447,91 @@ def test_the_unknown_variable_check_is_skipped_without_a_list_of_known_names():
     pairs, witnesses, hostvars = two_pairs()
     _unknown_variable(pairs, witnesses, hostvars)
     assert site_model.check_site(pairs, witnesses, hostvars).problems == []
+
+
+def test_a_vm_key_typo_names_the_key_it_is_a_typo_of_and_no_other():
+    pairs, witnesses, hostvars = two_pairs()
+    _vm(hostvars, stop_timout=300, forcestop=True, disks=[], memory=4096)
+    found = {p.variable: (p.message, p.fix) for p in check(pairs, witnesses, hostvars).errors}
+    assert sorted(found) == [
+        "vmpair_vms[mbx-exec].disks",
+        "vmpair_vms[mbx-exec].forcestop",
+        "vmpair_vms[mbx-exec].memory",
+        "vmpair_vms[mbx-exec].stop_timout",
+    ]
+    assert found["vmpair_vms[mbx-exec].stop_timout"][1] == "Rename it to stop_timeout."
+    assert found["vmpair_vms[mbx-exec].forcestop"][1] == "Rename it to force_stop."
+    assert found["vmpair_vms[mbx-exec].memory"][1] == "Rename it to memory_mib."
+    message, fix = found["vmpair_vms[mbx-exec].disks"]
+    assert "closest" not in message and "libvirt definition" in message
+    assert fix.startswith("Remove it; a VM's keys are name, level, preferred_host, vcpus, memory_mib, stop_timeout")
+
+
+@pytest.mark.parametrize(
+    "name, known, expected",
+    [
+        ("vmpair_link", None, "vmpair_links"),
+        ("vmpair_fence_dealy", None, "vmpair_fence_delay"),
+        ("vmpair_nodename", None, "vmpair_node_name"),
+        # Shares "vmpair_" and a few letters with vmpair_links, nothing else: no suggestion.
+        ("vmpair_rolling_pairs", [n for n in KNOWN if not n.startswith("vmpair_rolling_")], None),
+        ("vmpair_rolling_batches", None, None),
+        ("vmpair_foo", None, None),
+    ],
+)
+def test_a_name_is_suggested_only_when_it_is_really_close(name, known, expected):
+    assert site_base.closest(name, KNOWN if known is None else known, "vmpair_") == expected
+
+
+def test_an_unknown_variable_that_is_like_no_known_name_gets_no_suggestion():
+    pairs, witnesses, hostvars = two_pairs()
+    set_pair_var(hostvars, "vmpair_rolling_batches", 2)
+    [error] = check(pairs, witnesses, hostvars).errors
+    assert error.message == "is not a variable of duplex.vmpair, so nothing reads it."
+    assert "closest" not in str(error)
+
+
+def test_every_option_the_playbooks_and_awx_surveys_use_is_a_known_variable():
+    # A playbook's own options (-e, an AWX survey) are never reported as unknown variables.
+    used = set()
+    paths = glob.glob(os.path.join(REPO_ROOT, "playbooks", "**", "*.yml"), recursive=True)
+    paths.append(os.path.join(REPO_ROOT, "awx", "job_templates.yml"))
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            used.update(re.findall(r"(?<![A-Za-z0-9_])vmpair_[a-z0-9_]+", handle.read()))
+    groups = {site_model.PAIRS_GROUP, site_model.WITNESSES_GROUP}
+    assert {"vmpair_rolling_pairs", "vmpair_rolling_reboot", "vmpair_reboot_timeout"} <= used
+    assert sorted(used - set(KNOWN) - groups) == []
+
+
+def test_a_pair_whose_variables_cannot_be_read_is_reported_once_and_not_checked_further():
+    pairs, witnesses, hostvars = two_pairs()
+    reason = ("/inv/group_vars/pair_mail/vault.yml is encrypted with ansible-vault as a whole file.", "Give it.")
+    for host in ("hv-east", "hv-west"):
+        del hostvars[host]
+    result = site_model.check_site(pairs, witnesses, hostvars, KNOWN, unreadable={"hv-east": reason, "hv-west": reason})
+    assert [str(p) for p in result.problems] == [
+        "pair pair_mail: inventory: the variables of hv-east and hv-west cannot be read, so nothing else of this "
+        "pair was checked: /inv/group_vars/pair_mail/vault.yml is encrypted with ansible-vault as a whole file. "
+        "Fix: Give it."
+    ]
+    assert result.problems[0].pair == "pair_mail" and result.problems[0].check == "pair"
+    assert sorted(result.site["pairs"]) == ["pair_web"]  # the other pair is checked as usual
+
+
+def test_a_witness_whose_variables_cannot_be_read_blocks_the_pairs_it_serves():
+    pairs, witnesses, hostvars = two_pairs()
+    del hostvars["qw1"]
+    result = site_model.check_site(
+        pairs, witnesses, hostvars, KNOWN, unreadable={"qw1": ("no vault password.", "Fix.")}
+    )
+    assert sorted(str(p) for p in result.problems) == [
+        "pair pair_mail: inventory: the variables of its witness qw1 cannot be read, so nothing else of this pair "
+        "was checked: no vault password. Fix: Fix.",
+        "pair pair_web: inventory: the variables of its witness qw1 cannot be read, so nothing else of this pair "
+        "was checked: no vault password. Fix: Fix.",
+        "witness qw1: inventory: its variables cannot be read: no vault password. Fix: Fix.",
+    ]
 
 
 def test_a_typo_set_on_every_host_of_a_pair_is_reported_once_for_the_pair():
