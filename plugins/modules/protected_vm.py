@@ -99,7 +99,8 @@ options:
     required: true
   secret:
     description:
-      - The DRBD shared secret of the VM's resource (at most 64 characters without quotes, backslashes or spaces).
+      - The DRBD shared secret of the VM's resource, 1 to 63 characters (drbdadm takes no more), none of them a double
+        quote, a backslash or white space.
       - By default it is derived from the corosync key that both hosts hold (HMAC-SHA256 of the resource name),
         so no new secret needs to be kept and none crosses the network.
     type: str

@@ -407,6 +407,66 @@ def test_check_mode_analysis_finds_a_task_without_support():
     assert check_mode_blocker({"name": "u", "community.x.y": {}}, path, support).endswith("support: unknown)")
 
 
+# ----------------------------------------------------------------------------- credentials, privilege escalation
+VAULT_CREDENTIAL = "vmpair vault"
+MACHINE_CREDENTIAL = "vmpair hosts"
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+
+
+def test_every_template_has_the_vault_credential():
+    """Every playbook reads the inventory's variables (check_site too): a vaulted file needs the password."""
+    missing = [
+        t["name"]
+        for t in job_templates()["controller_templates"]
+        if VAULT_CREDENTIAL not in (t.get("credentials") or [])
+    ]
+    assert not missing, "job templates without the vault credential %r: %s" % (VAULT_CREDENTIAL, missing)
+
+
+@pytest.mark.parametrize("name", collection_playbooks())
+def test_machine_credential_and_become_where_the_playbook_runs_on_hosts(name):
+    """The playbooks need root on the hosts and set no become: the template must escalate, so that a
+    machine credential for a user with sudo works. A playbook on the control node only needs neither
+    (become there would run sudo inside the execution environment)."""
+    on_hosts = targets_inventory_hosts(name)
+    for template in templates_for(name):
+        credentials = template.get("credentials") or []
+        assert (MACHINE_CREDENTIAL in credentials) == on_hosts, "job template %r: the machine credential %r %s" % (
+            template["name"],
+            MACHINE_CREDENTIAL,
+            "is missing" if on_hosts else "is useless on the control node",
+        )
+        assert template.get("become_enabled", False) is on_hosts, (
+            "job template %r: become_enabled should be %s: playbooks/%s.yml %s"
+            % (
+                template["name"],
+                on_hosts,
+                name,
+                "needs root on the hosts" if on_hosts else "runs on the control node only",
+            )
+        )
+
+
+@pytest.mark.parametrize("name", collection_playbooks())
+def test_control_node_tasks_do_not_become_under_a_become_template(name):
+    """With privilege escalation on, a task delegated to localhost would run sudo on the control node."""
+    if not any(t.get("become_enabled") for t in templates_for(name)):
+        pytest.skip("no job template of playbooks/%s.yml escalates" % name)
+    for play in playbook_plays(name):
+        if str(play.get("hosts", "")).strip() in LOCAL_HOSTS:
+            assert play.get("become") is False, "playbooks/%s.yml: play %r on localhost needs become: false" % (
+                name,
+                play.get("name"),
+            )
+    for task, path in playbook_tasks(name)[0]:
+        local = str(task.get("delegate_to", "")).strip() in LOCAL_HOSTS or "local_action" in task
+        if local:
+            assert task.get("become") is False, "%s: task %r runs on the control node: set become: false" % (
+                os.path.relpath(path, REPO_ROOT),
+                task.get("name"),
+            )
+
+
 # ----------------------------------------------------------------------------- EE files
 def test_meta_execution_environment_points_at_the_requirements():
     meta = load(os.path.join(REPO_ROOT, "meta", "execution-environment.yml"))
@@ -442,6 +502,44 @@ def test_example_ee_and_navigator_settings_agree():
         "awx/ansible-navigator.yml runs %s, but ee/execution-environment.yml tags %s"
         % (ee_settings["image"], ee["options"]["tags"])
     )
+
+
+EE_IMAGE = "duplex-vmpair-ee"
+# run.sh builds and removes its own test image (EE_IMAGE, default tag "test"); this file spells the pattern.
+EE_NAME_EXEMPT = {"tests/integration/ee/run.sh", "tests/unit/test_awx.py"}
+
+
+def repository_text_files():
+    """(relative path, text) of every text file of the working tree, without hidden folders (.git, .venv, .build,
+    lab/.state)."""
+    for dirpath, dirnames, filenames in os.walk(REPO_ROOT):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
+        for filename in sorted(filenames):
+            path = os.path.join(dirpath, filename)
+            if not os.path.isfile(path) or os.path.getsize(path) > 2_000_000:
+                continue
+            with open(path, "rb") as fh:
+                data = fh.read()
+            if b"\0" not in data:
+                yield os.path.relpath(path, REPO_ROOT), data.decode("utf-8", "replace")
+
+
+def test_every_place_naming_the_ee_image_uses_one_name():
+    """One name for the execution environment image: the collection's version as its tag, localhost/ when local."""
+    wanted = "%s:%s" % (EE_IMAGE, load(os.path.join(REPO_ROOT, "galaxy.yml"))["version"])
+    ee = load(os.path.join(REPO_ROOT, "ee", "execution-environment.yml"))
+    assert ee["options"]["tags"] == [wanted], "ee/execution-environment.yml must tag %s" % wanted
+    navigator = load(os.path.join(AWX, "ansible-navigator.yml"))["ansible-navigator"]
+    assert navigator["execution-environment"]["image"] == "localhost/" + wanted
+    pattern = re.compile(r"(?<![\w.-])(?:[\w.-]+/)*%s(?::[\w.-]*\w)?(?![\w-])" % re.escape(EE_IMAGE))
+    found = {}
+    for path, text in repository_text_files():
+        if path not in EE_NAME_EXEMPT:
+            for match in pattern.finditer(text):
+                found.setdefault(match.group(0), set()).add(path)
+    assert len(found) > 1, "the image is named nowhere but in its definition? %s" % found
+    wrong = {name: sorted(paths) for name, paths in found.items() if name.rsplit("/", 1)[-1] != wanted}
+    assert not wrong, "the EE image is %s (with localhost/ or a registry in front), not: %s" % (wanted, wrong)
 
 
 def test_the_collection_artifact_carries_the_ee_files_and_no_test_equipment(tmp_path):
