@@ -1,7 +1,9 @@
-#!/usr/bin/env python3
+# Copyright: (c) 2026, duplex.vmpair contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Pass Molecule's output through and time each of its steps.
 
-    molecule test -s NAME 2>&1 | scripts/steptimes.py NAME [TIMES_FILE]
+    molecule test -s NAME 2>&1 | python3 scripts/steptimes.py NAME [TIMES_FILE]
 
 Every line is printed as it comes. A step starts at Molecule's "SCENARIO ➜ STEP: Executing" line
 and ends at the next step's start or at the end of the output. At the end the steps are printed as

@@ -5,7 +5,7 @@
 # when any failed. The times (and Molecule's per scenario and per step, from scripts/steptimes.py)
 # are in .build/test-times.tsv, and printed at the end.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 stages=("$@")
 [[ ${#stages[@]} -gt 0 ]] || stages=(deps lint sanity unit ee molecule)
 mkdir -p .build

@@ -96,6 +96,32 @@ def _module_args(args):
         basic._ANSIBLE_ARGS = saved
 
 
+@contextlib.contextmanager
+def _on_a_host():
+    """Run module code as on a host. ansible-core 2.19 and later send a module's warnings to the
+    controller's display instead of its result once controller code has been imported in the same
+    process, as other unit tests do; on a host that never happens."""
+    try:
+        from ansible.module_utils import _internal
+    except ImportError:  # before 2.19
+        _internal = None
+    saved = getattr(_internal, "is_controller", None)
+    if saved is None:
+        yield
+        return
+    _internal.is_controller = False
+    try:
+        yield
+    finally:
+        _internal.is_controller = saved
+
+
+def warning_texts(result):
+    """The texts of a module result's warnings: strings before ansible-core 2.19, since then
+    structured summaries ({"event": {"msg": ...}}) that the controller turns into the same text."""
+    return [w["event"]["msg"] if isinstance(w, dict) else w for w in result.get("warnings", [])]
+
+
 @pytest.fixture
 def run_module(capsys):
     """run_module(main, args, check_mode=False, diff=False) -> (exit code, result dict).
@@ -109,7 +135,7 @@ def run_module(capsys):
         args["_ansible_check_mode"] = check_mode
         args["_ansible_diff"] = diff
         capsys.readouterr()
-        with _module_args(args):
+        with _module_args(args), _on_a_host():
             with pytest.raises(SystemExit) as exc:
                 main()
         out = capsys.readouterr().out

@@ -13,14 +13,10 @@ import shutil
 import subprocess
 
 import pytest
-import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
+from ansible_collections.duplex.vmpair.tests.unit.roletemplates import render
 from ansible_collections.duplex.vmpair.tests.unit.sitedata import set_pair_var, site
-
-ROLES = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles"))
 
 
 def need(tool):
@@ -28,23 +24,6 @@ def need(tool):
     if path is None:
         pytest.fail("%s is not installed: run `make deps` (it installs the offline cluster tools)." % tool)
     return path
-
-
-def role_vars(role, **extra):
-    variables = {"ansible_managed": "Ansible managed"}
-    for name in ("defaults/main.yml", "vars/main.yml", "vars/Debian.yml"):
-        path = os.path.join(ROLES, role, name)
-        if os.path.exists(path):
-            with open(path) as handle:
-                variables.update(yaml.safe_load(handle) or {})
-    variables.update(extra)
-    return variables
-
-
-def render(role, template, **extra):
-    with open(os.path.join(ROLES, role, "templates", template)) as handle:
-        source = handle.read()
-    return Templar(loader=DataLoader(), variables=role_vars(role, **extra)).template(source)
 
 
 def described_pair(two_node=False):

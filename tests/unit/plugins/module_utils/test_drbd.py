@@ -18,19 +18,16 @@ import shutil
 import subprocess
 
 import pytest
-import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import drbd
 from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
+from ansible_collections.duplex.vmpair.tests.unit.roletemplates import render
 from ansible_collections.duplex.vmpair.tests.unit.sitedata import set_pair_var, site
 
 DRBDADM = {"9": "drbdadm", "8.4": "/usr/lib/drbd/drbdadm-84"}
 OTHER = {"9": "8.4", "8.4": "9"}
 VERSIONS = ["8.4", "9"]
 SECRET = "Zq7pLr2vXw9mK4tB"
-ROLES = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles"))
 ENV = dict(os.environ, LANG="C", LC_ALL="C")
 
 
@@ -77,13 +74,7 @@ def pair():
 
 def global_common(version):
     """global_common.conf as role duplex.vmpair.mirror renders it."""
-    variables = {"ansible_managed": "Ansible managed", "__vmpair_drbd_version": version}
-    for name in ("defaults/main.yml", "vars/main.yml", "vars/Debian.yml"):
-        with open(os.path.join(ROLES, "mirror", name)) as handle:
-            variables.update(yaml.safe_load(handle) or {})
-    with open(os.path.join(ROLES, "mirror", "templates", "global_common.conf.j2")) as handle:
-        source = handle.read()
-    return Templar(loader=DataLoader(), variables=variables).template(source)
+    return render("mirror", "global_common.conf.j2", __vmpair_drbd_version=version)
 
 
 def write_config(tmp_path, version, texts, with_common=True):

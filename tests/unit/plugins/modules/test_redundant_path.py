@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import netpath_sysfs
 from ansible_collections.duplex.vmpair.plugins.modules import redundant_path
+from ansible_collections.duplex.vmpair.tests.unit.conftest import warning_texts
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils import sysfstree
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.fakeip import FakeIp, link
 
@@ -68,7 +69,7 @@ def test_check_diff_real_then_idempotent(run_module, host):
         "100",
     ]
     # ifenslave is not installed in tmp_path: said as a warning
-    assert any("package ifenslave is not installed" in w for w in check["warnings"])
+    assert any("package ifenslave is not installed" in w for w in warning_texts(check))
 
     rc, real = run_module(redundant_path.main, args(tmp_path))
     assert rc == 0, real
