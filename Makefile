@@ -28,6 +28,8 @@ MOLECULE_SCENARIOS ?= default xen real-kernel-quick
 VMPAIR_REAL_KERNEL ?= 1
 
 VENV := $(CURDIR)/.venv
+# ansible-core 2.19 for the unit tests' second run (requirements-2.19.txt)
+VENV_219 := $(CURDIR)/.venv-2.19
 BUILD := $(CURDIR)/.build
 ORIG_PATH := $(PATH)
 
@@ -46,7 +48,7 @@ export PY_COLORS ?= $(if $(CI),0,1)
 LAB := python3 lab/lab.py
 VENV_PY_VERSION = $(shell $(VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: help deps tools venv collections lab-deps lint sanity unit ee molecule test test-real-kernel demo lab-down \
+.PHONY: help deps tools venv collections lab-deps lint sanity unit unit-2.19 ee molecule test test-real-kernel demo lab-down \
 	build bench changelog clean
 
 help: ## list the targets
@@ -87,6 +89,14 @@ unit: venv collections ## pytest tests/unit
 	@if [[ -z "$$(find tests/unit -name 'test_*.py' -o -name '*_test.py' 2>/dev/null | head -n 1)" ]]; then \
 	    echo "unit: no tests in tests/unit"; exit 0; fi; \
 	PYTHONPATH=$(ANSIBLE_COLLECTIONS_PATH)$${PYTHONPATH:+:$$PYTHONPATH} pytest tests/unit -q
+
+unit-2.19: collections ## pytest tests/unit again on ansible-core 2.19 (.venv-2.19 from requirements-2.19.txt)
+	@if ! cmp -s requirements-2.19.txt $(VENV_219)/.requirements || ! $(VENV_219)/bin/python -c '' 2>/dev/null; then \
+	    PATH="$(ORIG_PATH)"; echo "unit-2.19: creating $(VENV_219)"; rm -rf $(VENV_219); \
+	    $(PYTHON) -m venv $(VENV_219); $(VENV_219)/bin/pip install -qq -r requirements-2.19.txt; \
+	    cp requirements-2.19.txt $(VENV_219)/.requirements; fi
+	PATH=$(VENV_219)/bin:$$PATH PYTHONPATH=$(ANSIBLE_COLLECTIONS_PATH)$${PYTHONPATH:+:$$PYTHONPATH} \
+	    $(VENV_219)/bin/pytest tests/unit -q -p no:cacheprovider
 
 ee: deps ## execution environment: ansible-builder build, check_site and syntax checks in it (navigator)
 	$(LAB) image

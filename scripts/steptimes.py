@@ -5,8 +5,8 @@
 
     molecule test -s NAME 2>&1 | python3 scripts/steptimes.py NAME [TIMES_FILE]
 
-Every line is printed as it comes. A step starts at Molecule's "SCENARIO ➜ STEP: Executing" line
-and ends at the next step's start or at the end of the output. At the end the steps are printed as
+Every line is printed as it comes. A step starts at Molecule's "Executing" line for it and ends
+at the next step's start or at the end of the output. At the end the steps are printed as
 a table, and appended to TIMES_FILE (tab-separated: scenario, step, seconds) for scripts/test.sh.
 """
 
@@ -14,7 +14,9 @@ import re
 import sys
 import time
 
-STEP = re.compile(r"(?P<scenario>[\w.-]+) \S+ (?P<step>[a-z_]+): Executing")
+# Molecule's step lines: "default ➜ converge: Executing" on a terminal, "[default > converge]
+# Executing" with CI set.
+STEP = re.compile(r"\[?(?P<scenario>[\w.-]+) (?:➜|>) (?P<step>[a-z_]+)(?:\]|:) Executing")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
