@@ -91,6 +91,8 @@ class ActionModule(ActionBase):
         where = {
             "sources": list(task_vars.get("ansible_inventory_sources") or []),
             "playbook_dir": task_vars.get("playbook_dir"),
+            # one ansible-inventory answer per playbook run, not one per task and host
+            "run_key": inventory.playbook_run_key(),
         }
         witnesses = list(groups.get(site_model.WITNESSES_GROUP, []))
         # Every pair host is in the vmpair_pairs group: its variables are read while ansible-inventory
@@ -100,7 +102,9 @@ class ActionModule(ActionBase):
         names_by_host = {}
         unreadable = {}
         try:
-            tree = inventory.PairGroups(groups, where["sources"], site_model.PAIRS_GROUP, where["playbook_dir"])
+            tree = inventory.PairGroups(
+                groups, where["sources"], site_model.PAIRS_GROUP, where["playbook_dir"], run_key=where["run_key"]
+            )
             try:
                 for name in sorted(hosts):
                     try:
@@ -284,6 +288,8 @@ class ActionModule(ActionBase):
             return names_by_host
         if not everywhere:
             return names_by_host
-        in_inventory = inventory.inventory_names(where["sources"], local, where["playbook_dir"]) or set()
+        in_inventory = (
+            inventory.inventory_names(where["sources"], local, where["playbook_dir"], run_key=where["run_key"]) or set()
+        )
         extra = everywhere - in_inventory
         return {h: [n for n in names if n not in extra] for h, names in names_by_host.items()}

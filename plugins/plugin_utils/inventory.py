@@ -27,16 +27,20 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
+import time
 
 VAULT_HEADER = b"$ANSIBLE_VAULT;"  # the first bytes of a file made by ansible-vault (docs: Vault, file format)
 LOCALHOST_NAMES = ("localhost", "127.0.0.1", "::1")  # the names of Ansible's implicit localhost
 _GRAPH_LINE = re.compile(r"^((?:  \|)+)--(.*)$")
 TIMEOUT = 600
+CACHE_MAX_AGE = 86400  # a run's cached answers are removed a day later
 
 
 class InventoryReadError(Exception):
@@ -51,20 +55,97 @@ def _command():
     return [sys.executable, "-m", "ansible", "inventory"]
 
 
+def playbook_run_key():
+    """What names the ansible-playbook run that this task is part of, or None where it cannot be known.
+
+    Each task runs in a worker process that the ansible-playbook process forked, so the worker's
+    parent is the run: its process id and the time it started (/proc, Linux) name it even after the
+    id is reused. The inventory's group tree does not change during a run (add_host and group_by
+    are not pairs), so one ansible-inventory answer serves every site_model task of the run.
+    """
+    ppid = os.getppid()
+    try:
+        with open("/proc/%d/stat" % ppid) as handle:
+            start = handle.read().rsplit(")", 1)[1].split()[19]  # field 22, starttime
+    except (OSError, IndexError):
+        return None
+    return "%d:%s" % (ppid, start)
+
+
+def _cache_dir():
+    return os.path.join(tempfile.gettempdir(), "duplex-vmpair-inventory-%d" % os.getuid())
+
+
+def _fingerprint(sources):
+    """(path, size, mtime) of every inventory file: an inventory rewritten under the same name is new."""
+    out = []
+    for source in sources or []:
+        if not isinstance(source, str) or not os.path.exists(source):
+            continue
+        paths = [source]
+        if os.path.isdir(source):
+            paths = sorted(os.path.join(root, f) for root, _dirs, files in os.walk(source) for f in files)
+        for path in paths:
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            out.append([path, info.st_size, info.st_mtime_ns])
+    return out
+
+
+def _cache_path(run_key, cmd, sources):
+    key = [run_key, cmd, os.getcwd(), _fingerprint(sources)]
+    digest = hashlib.sha256(json.dumps(key).encode("utf-8")).hexdigest()
+    return os.path.join(_cache_dir(), digest[:40] + ".out")
+
+
+def _cache_write(path, text):
+    """Keep `text` for the other tasks of the run (0700 directory of this user); drop answers of old runs."""
+    base = os.path.dirname(path)
+    try:
+        os.makedirs(base, mode=0o700, exist_ok=True)
+        if os.stat(base).st_uid != os.getuid():
+            return
+        now = time.time()
+        for name in os.listdir(base):
+            old = os.path.join(base, name)
+            if now - os.stat(old).st_mtime > CACHE_MAX_AGE:
+                os.unlink(old)
+        handle, tmp = tempfile.mkstemp(dir=base)
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # the cache only saves time
+
+
 class Pending(object):
     """An ansible-inventory run started in the background: result() waits for it and returns its output.
 
     It inherits the environment and working directory, so it reads the same ansible.cfg. It never
     prompts (no terminal, ANSIBLE_ASK_VAULT_PASS off): `--graph` needs no vault password.
+    With run_key (playbook_run_key()), an answer that an earlier task of the same run got is taken
+    instead of starting ansible-inventory again, and a new answer is kept for the later tasks.
     """
 
-    def __init__(self, sources, args, playbook_dir=None, popen=subprocess.Popen):
+    def __init__(self, sources, args, playbook_dir=None, popen=subprocess.Popen, run_key=None):
         self.cmd = _command()
         for source in sources or []:
             self.cmd += ["-i", source]
         if playbook_dir:
             self.cmd += ["--playbook-dir", playbook_dir]
         self.cmd += list(args)
+        self.proc = None
+        self.cached = None
+        self.cache_path = _cache_path(run_key, self.cmd, sources) if run_key else None
+        if self.cache_path:
+            try:
+                with open(self.cache_path) as handle:
+                    self.cached = handle.read()
+                return
+            except OSError:
+                pass
         env = dict(os.environ, ANSIBLE_ASK_VAULT_PASS="False", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
         try:
             self.proc = popen(
@@ -80,6 +161,8 @@ class Pending(object):
             raise InventoryReadError("%s: %s" % (" ".join(self.cmd), exc)) from exc
 
     def result(self):
+        if self.cached is not None:
+            return self.cached
         try:
             stdout, stderr = self.proc.communicate(timeout=TIMEOUT)
         except subprocess.TimeoutExpired as exc:
@@ -92,11 +175,13 @@ class Pending(object):
                 "%s exited with %d: %s"
                 % (" ".join(self.cmd), self.proc.returncode, " ".join(lines).strip() or "no message")
             )
+        if self.cache_path:
+            _cache_write(self.cache_path, stdout)
         return stdout
 
     def close(self):
         """Stop the run if it is still going (the caller failed before it needed the result)."""
-        if self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.communicate()
 
@@ -126,15 +211,15 @@ class PairGroups(object):
 
     `ansible-inventory --graph` starts at once and runs while the caller reads the hosts' variables
     (every pair host is in `groups[pairs_group]`); result() waits for it. groups: the `groups` magic
-    variable ({group: [hosts]}); sources: `ansible_inventory_sources`.
+    variable ({group: [hosts]}); sources: `ansible_inventory_sources`; run_key: see Pending.
     """
 
-    def __init__(self, groups, sources, pairs_group, playbook_dir=None, popen=subprocess.Popen):
+    def __init__(self, groups, sources, pairs_group, playbook_dir=None, popen=subprocess.Popen, run_key=None):
         self.groups = groups
         self.pairs_group = pairs_group
         self.pending = None
         if pairs_group in groups:
-            self.pending = Pending(sources, ["--graph", pairs_group], playbook_dir, popen)
+            self.pending = Pending(sources, ["--graph", pairs_group], playbook_dir, popen, run_key)
 
     def result(self):
         if self.pending is None:
@@ -156,10 +241,10 @@ def implicit_localhost(groups):
     return None
 
 
-def inventory_names(sources, host, playbook_dir=None, popen=subprocess.Popen):
+def inventory_names(sources, host, playbook_dir=None, popen=subprocess.Popen, run_key=None):
     """The names of the variables the inventory gives `host` (no extra variables), or None if unreadable."""
     try:
-        data = json.loads(Pending(sources, ["--host", host], playbook_dir, popen).result() or "{}")
+        data = json.loads(Pending(sources, ["--host", host], playbook_dir, popen, run_key).result() or "{}")
     except (InventoryReadError, ValueError):
         return None
     return set(data) if isinstance(data, dict) else None

@@ -153,3 +153,42 @@ def test_a_run_whose_result_is_no_longer_wanted_is_stopped():
     run = FakePopen(GRAPH, returncode=None)  # still running
     inventory.PairGroups(GROUPS, ["inv"], "vmpair_pairs", popen=run).close()
     assert run.killed
+
+
+def test_one_answer_serves_every_task_of_a_run_and_only_that_run(tmp_path, monkeypatch):
+    # site_model runs once per host and role: ansible-inventory is started once per playbook run.
+    monkeypatch.setattr(inventory.tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    source = tmp_path / "inventory.yml"
+    source.write_text("all: {}\n")
+    first = FakePopen(GRAPH)
+    assert inventory.PairGroups(GROUPS, [str(source)], "vmpair_pairs", popen=first, run_key="1:100").result()
+    again = FakePopen("not a graph")
+    pairs = inventory.PairGroups(GROUPS, [str(source)], "vmpair_pairs", popen=again, run_key="1:100").result()
+    assert pairs == {"pair_mail": ["hv-east", "hv-west"], "pair_web": ["hv-b", "hv-a"]}
+    assert len(first.calls) == 1 and again.calls == []
+    # another run (or the same process id started later) asks again
+    other = FakePopen(GRAPH)
+    inventory.PairGroups(GROUPS, [str(source)], "vmpair_pairs", popen=other, run_key="1:200").result()
+    assert len(other.calls) == 1
+    # an inventory rewritten during the run is read again
+    source.write_text("all: {children: {}}\n")
+    rewritten = FakePopen(GRAPH)
+    inventory.PairGroups(GROUPS, [str(source)], "vmpair_pairs", popen=rewritten, run_key="1:100").result()
+    assert len(rewritten.calls) == 1
+    # a failed answer is not kept; without a run key nothing is kept
+    failing = FakePopen("", returncode=1, stderr="ERROR! boom")
+    with pytest.raises(inventory.InventoryReadError):
+        inventory.PairGroups(GROUPS, ["elsewhere"], "vmpair_pairs", popen=failing, run_key="1:100").result()
+    assert sorted(os.listdir(tmp_path / "tmp" / ("duplex-vmpair-inventory-%d" % os.getuid())))[0].endswith(".out")
+    plain = FakePopen(GRAPH)
+    inventory.PairGroups(GROUPS, [str(source)], "vmpair_pairs", popen=plain).result()
+    inventory.PairGroups(GROUPS, [str(source)], "vmpair_pairs", popen=plain).result()
+    assert len(plain.calls) == 2
+
+
+def test_the_run_key_names_the_parent_process_and_its_start():
+    key = inventory.playbook_run_key()
+    assert key.split(":")[0] == str(os.getppid())
+    with open("/proc/%d/stat" % os.getppid()) as handle:
+        assert key.split(":")[1] == handle.read().rsplit(")", 1)[1].split()[19]
