@@ -48,7 +48,7 @@ export PY_COLORS ?= $(if $(CI),0,1)
 LAB := python3 lab/lab.py
 VENV_PY_VERSION = $(shell $(VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: help deps tools venv collections lab-deps lint sanity unit unit-2.19 ee molecule test test-real-kernel demo lab-down \
+.PHONY: help deps tools venv collections lab-deps lint sanity importer unit unit-2.19 ee molecule test test-real-kernel demo lab-down \
 	build bench changelog clean
 
 help: ## list the targets
@@ -89,6 +89,9 @@ unit: venv collections ## pytest tests/unit
 	@if [[ -z "$$(find tests/unit -name 'test_*.py' -o -name '*_test.py' 2>/dev/null | head -n 1)" ]]; then \
 	    echo "unit: no tests in tests/unit"; exit 0; fi; \
 	PYTHONPATH=$(ANSIBLE_COLLECTIONS_PATH)$${PYTHONPATH:+:$$PYTHONPATH} pytest tests/unit -q
+
+importer: venv ## galaxy-importer (Galaxy's and Automation Hub's upload check) on the built tarball, offline
+	scripts/galaxy-importer.sh
 
 unit-2.19: collections ## pytest tests/unit again on ansible-core 2.19 (.venv-2.19 from requirements-2.19.txt)
 	@if ! cmp -s requirements-2.19.txt $(VENV_219)/.requirements || ! $(VENV_219)/bin/python -c '' 2>/dev/null; then \

@@ -28,7 +28,7 @@ def run(lines, tmp_path, pause=0.6):
         proc.stdin.flush()
         if "Executing" in line:
             time.sleep(pause)
-    out, _ = proc.communicate(timeout=30)
+    out = proc.communicate(timeout=30)[0]
     return out, [line.split("\t") for line in times.read_text().splitlines()]
 
 
