@@ -570,3 +570,92 @@ def guest_view(xml_text):
     for seclabel in root.findall("seclabel"):
         root.remove(seclabel)
     return canonical(ET.tostring(root, encoding="unicode"))
+
+
+# ---------------------------------------------------------------------------
+# security information
+
+# What `virsh dumpxml --security-info` (libvirt's VIR_DOMAIN_XML_SECURE) adds to a definition, checked
+# against libvirt 9.0: the console password of a <graphics> device (passwd, VNC and SPICE) and the
+# cookies of a network disk source (<source protocol='https'><cookies><cookie name='...'>VALUE</cookie>).
+# Any passwd attribute is treated so, whatever its element. A definition's other secrets live in libvirt
+# secret objects that it only names (<auth><secret usage|uuid>, <encryption><secret uuid>): no values.
+SECRET_ATTRIBUTES = ("passwd",)
+SECRET_TEXTS = ("cookie",)
+MASK = "********"
+
+
+def _local(tag):
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _secret_places(root):
+    """``[(key, element, attribute or None)]`` of every non-empty secret value, in document order.
+
+    The key names the element by its tag and its position in document order, which masking does not
+    change, so the secrets of a definition fit its masked text again.
+    """
+    places = []
+    for index, elem in enumerate(root.iter()):
+        tag = _local(elem.tag)
+        for attr in SECRET_ATTRIBUTES:
+            if elem.get(attr):
+                places.append(("%s[%d]@%s" % (tag, index, attr), elem, attr))
+        if tag in SECRET_TEXTS and elem.text and elem.text.strip():
+            places.append(("%s[%d]" % (tag, index), elem, None))
+    return places
+
+
+def _value(elem, attr):
+    return elem.get(attr) if attr else elem.text
+
+
+def _set_value(elem, attr, value):
+    if attr:
+        elem.set(attr, value)
+    else:
+        elem.text = value
+
+
+def secrets(xml_text):
+    """``{key: value}``: the secret values of a definition (console passwords, disk cookies)."""
+    if not xml_text:
+        return {}
+    return {key: _value(elem, attr) for key, elem, attr in _secret_places(_parse(xml_text))}
+
+
+def redact(xml_text):
+    """The definition with every secret value replaced by ``********`` (for diffs and results).
+
+    A definition without secrets comes back unchanged, byte for byte.
+    """
+    if not xml_text:
+        return xml_text
+    root = _parse(xml_text)
+    places = _secret_places(root)
+    if not places:
+        return xml_text
+    for _key, elem, attr in places:
+        _set_value(elem, attr, MASK)
+    return _serialize(root)
+
+
+def masked(xml_text):
+    """Keys of the secret values that are ``********`` in ``xml_text`` (masked by :func:`redact`)."""
+    if not xml_text:
+        return []
+    return [key for key, elem, attr in _secret_places(_parse(xml_text)) if _value(elem, attr) == MASK]
+
+
+def restore(xml_text, values):
+    """A masked definition with its secret values put back from ``values`` (:func:`secrets` of the
+    original). Masked values without an entry stay masked (:func:`masked` finds them)."""
+    if not xml_text or not values:
+        return xml_text
+    root = _parse(xml_text)
+    changed = False
+    for key, elem, attr in _secret_places(root):
+        if _value(elem, attr) == MASK and key in values:
+            _set_value(elem, attr, values[key])
+            changed = True
+    return _serialize(root) if changed else xml_text

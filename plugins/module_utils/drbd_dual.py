@@ -31,6 +31,7 @@ _PROTOCOL = re.compile(r"^(\s*)protocol ([ABC]);\s*$")
 _MARK = re.compile(r"^\s*# vmpair-dual-primary: a live migration runs; protocol ([ABC]) outside it\s*$")
 _ALLOW = re.compile(r"^\s*allow-two-primaries yes;\s*$")
 _SECRET = re.compile(r'^(\s*shared-secret\s+)"[^"]*";', re.MULTILINE)
+_SECRET_VALUE = re.compile(r'^\s*shared-secret\s+"([^"]*)";', re.MULTILINE)
 
 
 def dual_primary_text(text, on):
@@ -64,19 +65,33 @@ def masked(text):
     return _SECRET.sub(r'\1"%s";' % MASK, text)
 
 
+def shared_secrets(text):
+    """The shared secrets written in a resource file (drbdadm echoes them when a command fails)."""
+    return [secret for secret in _SECRET_VALUE.findall(text) if secret]
+
+
 def both_primary(role_output):
     """Whether ``drbdadm role`` says Primary on both sides (8.4: ``Primary/Primary``; 9: two lines)."""
     words = re.findall(r"\b(Primary|Secondary|Unknown)\b", role_output)
     return len(words) >= 2 and all(w == "Primary" for w in words)
 
 
-def run(vm, allow, runner, check_mode=False, path=None):
-    """Allow (``allow``) or stop allowing two primaries for ``vm``'s resource; the module's result."""
+def run(vm, allow, runner, check_mode=False, path=None, no_log_values=None):
+    """Allow (``allow``) or stop allowing two primaries for ``vm``'s resource; the module's result.
+
+    The file's shared secret is registered with ``runner`` (masked in the errors of the drbdadm
+    calls, which print the configuration with it when they fail) and added to ``no_log_values``
+    (the module's), before any command runs.
+    """
     resource = resource_name(vm)
     path = path or resource_path(vm)
     text = read_file(path)
     if text is None:
         raise DrbdError("%s does not exist: is VM %s protected on this host?" % (path, vm))
+    secrets = shared_secrets(text)
+    runner.add_secrets(secrets)
+    if no_log_values is not None:
+        no_log_values.update(secrets)
     new = dual_primary_text(text, allow)
     role = runner.run(["drbdadm", "role", resource], check_rc=False)
     result = {"changed": new != text, "resource": resource, "path": path, "role": role.stdout.strip()}

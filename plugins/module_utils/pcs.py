@@ -37,6 +37,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.cib import (
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.pcs_fence import (
     FENCE_AGENT_PACKAGE,
+    PLAIN_OPTIONS,
     AgentNotFound,
     StonithDevice,
     agent_parameters,
@@ -54,6 +55,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.pcs_fence import (
 __all__ = [
     "BOOTSTRAP_SET",
     "FENCE_AGENT_PACKAGE",
+    "PLAIN_OPTIONS",
     "AgentNotFound",
     "LocationConstraint",
     "PcsError",

@@ -8,9 +8,10 @@
 constraints from the CIB, compares them with the wanted agent, options,
 meta attributes, fenced host and delay, and applies the pcs commands that
 differ in ONE CIB transaction (unless in check mode): the device never
-exists in the cluster without its avoids constraint. Option values the agent's metadata calls
-passwords, or whose names look secret, are masked in commands, diffs and
-errors.
+exists in the cluster without its avoids constraint. Option values are masked in commands, diffs and
+errors unless the option is a known non-secret one (:data:`PLAIN_OPTIONS`): an allow-list, because
+agents keep secrets under names that look harmless (an IPMI Kg key is ``hexadecimal_kg``, an SNMP
+community string ``community``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,7 +19,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
-import re
 import xml.etree.ElementTree as ET
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.cib import (
@@ -41,7 +41,107 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.runner import (
 )
 
 FENCE_AGENT_PACKAGE = "fence-agents"
-_SECRET_NAME = re.compile(r"passw|secret|key", re.IGNORECASE)
+
+# Pacemaker's own device options (pacemaker-fenced metadata): host selection, delays, action overrides.
+_PCMK_OPTIONS = {
+    "pcmk_host_argument",
+    "pcmk_host_map",
+    "pcmk_host_list",
+    "pcmk_host_check",
+    "pcmk_delay_max",
+    "pcmk_delay_base",
+    "pcmk_action_limit",
+} | {
+    f"pcmk_{action}_{what}"
+    for action in ("reboot", "off", "on", "list", "monitor", "status")
+    for what in ("action", "timeout", "retries")
+}
+
+# Fence agent options (fence-agents' metadata) whose values are not secret: addresses, user names,
+# protocol switches, paths of tools, timeouts. Their values are shown; every other option's value is
+# masked like a password. Passwords, password scripts, IPMI Kg keys (hexadecimal_kg), SNMP communities
+# and privacy passwords, API keys and tokens are deliberately absent, and so is any option not listed.
+PLAIN_OPTIONS = frozenset(
+    _PCMK_OPTIONS
+    | {
+        # where and as whom
+        "action",
+        "ip",
+        "ipaddr",
+        "ipport",
+        "username",
+        "login",
+        "plug",
+        "port",
+        "port_as_ip",
+        "plug_separator",
+        "separator",
+        "target",
+        "switch",
+        "nodename",
+        # transport
+        "ssl",
+        "ssl_insecure",
+        "ssl_secure",
+        "notls",
+        "tls1.0",
+        "secure",
+        "ssh",
+        "ssh_options",
+        "identity_file",
+        "inet4_only",
+        "inet6_only",
+        "cmd_prompt",
+        "command_prompt",
+        # IPMI, Redfish, SNMP settings (not their keys, passwords or communities)
+        "lanplus",
+        "auth",
+        "cipher",
+        "privlvl",
+        "method",
+        "systems_uri",
+        "systems-uri",
+        "redfish_uri",
+        "redfish-uri",
+        "ribcl",
+        "snmp_version",
+        "snmp_auth_prot",
+        "snmp_sec_level",
+        "snmp_priv_prot",
+        # timing and retries
+        "delay",
+        "disable_timeout",
+        "login_timeout",
+        "power_timeout",
+        "power_wait",
+        "shell_timeout",
+        "stonith_status_sleep",
+        "ipmitool_timeout",
+        "retry_on",
+        "missing_as_off",
+        # logging
+        "quiet",
+        "verbose",
+        "verbose_level",
+        "debug",
+        "debug_file",
+        # helper programs
+        "sudo",
+        "use_sudo",
+        "sudo_path",
+        "ssh_path",
+        "telnet_path",
+        "ipmitool_path",
+        "gnutlscli_path",
+        "snmpget_path",
+        "snmpset_path",
+        "snmpwalk_path",
+        # fence_dummy (tests)
+        "type",
+        "status_file",
+        "random_sleep_range",
+    }
+)
 
 StonithDevice = collections.namedtuple("StonithDevice", ["name", "agent", "options", "meta"])
 
@@ -109,8 +209,9 @@ def agent_parameters(runner, agent):
 
 
 def is_secret_option(name, param_type=None):
-    """Passwords and the like: metadata type password, or a name with passw/secret/key."""
-    return param_type == "password" or bool(_SECRET_NAME.search(name))
+    """Whether the value of option ``name`` is masked: any option not in :data:`PLAIN_OPTIONS`, and
+    any whose metadata type is ``password``."""
+    return param_type == "password" or name not in PLAIN_OPTIONS
 
 
 def secret_option_names(names, param_types=None):

@@ -8,7 +8,14 @@ The modules stay thin (argument spec and docs); this joins
 :mod:`.vm_host` (reading), :mod:`.protect_plan` / :mod:`.unprotect`
 (planning) and :mod:`.protect_apply` (doing) and shapes the result:
 ``changed``, ``commands``, ``diff`` (the resource file with its secret
-masked, and the domain definition) and the plan's facts.
+masked, and the domain definition with its console passwords and disk cookies
+masked) and the plan's facts.
+
+Definitions are read with ``virsh dumpxml --security-info``, because the peer's
+copy must keep the VM's console password. They leave a module masked only
+(:func:`.domain.redact`); the real values travel to the peer separately
+(``protected_vm_info`` ``secrets=true`` -> ``protected_vm`` ``peer_secrets``, both
+no_log) and are put back into the peer's definition there.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -42,16 +49,22 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import (
 COROSYNC_KEY = "/etc/corosync/authkey"
 
 
+def _definition_from_config(name, dom):
+    """A VM the cluster started is transient (VirtualDomain runs `virsh create CONFIG`): its definition
+    is the cluster's config file."""
+    if dom and not dom["xml"]:
+        dom["xml"] = read_file(config_path(name))
+        dom["config"] = bool(dom["xml"])
+    return dom
+
+
 def read_facts(module, names, hypervisor, vg, peer_address=None, runner=None):
-    """``protected_vm_info``'s ``host``: :func:`.vm_host.host_facts` plus DRBD states and the ping."""
+    """:func:`.vm_host.host_facts` plus DRBD states and the ping; definitions with their secrets
+    (``protected_vm_info`` returns them masked: :func:`masked_facts`)."""
     reader = HostReader(runner or CommandRunner(module), hypervisor)
     facts = host_facts(reader, names, vg)
     for name, dom in facts["domains"].items():
-        # A VM the cluster started is transient (VirtualDomain runs `virsh create CONFIG`): its definition
-        # is the cluster's config file.
-        if dom and not dom["xml"]:
-            dom["xml"] = read_file(config_path(name))
-            dom["config"] = bool(dom["xml"])
+        _definition_from_config(name, dom)
     facts["drbd_states"] = {}
     for name in names:
         res = resource_name(name)
@@ -62,6 +75,63 @@ def read_facts(module, names, hypervisor, vg, peer_address=None, runner=None):
         facts["peer_address"] = peer_address
         facts["peer_reachable"] = ping.rc == 0
     return facts
+
+
+def masked_facts(facts):
+    """``facts`` with the secret values of each definition (console passwords, disk cookies: what
+    ``virsh dumpxml --security-info`` adds) replaced by ``********``: ``protected_vm_info``'s ``host``."""
+    for dom in facts["domains"].values():
+        if dom and dom.get("xml"):
+            dom["xml"] = domxml.redact(dom["xml"])
+    return facts
+
+
+def read_secrets(module, names, hypervisor, runner=None):
+    """``protected_vm_info``'s ``secrets``: VM -> the secret values of its definition (``{}`` when it has
+    none or is not defined here), keyed by their place, for ``protected_vm``'s ``peer_secrets``."""
+    reader = HostReader(runner or CommandRunner(module), hypervisor)
+    out = {}
+    for name in names:
+        dom = _definition_from_config(name, reader.domain(name))
+        out[name] = domxml.secrets(dom["xml"]) if dom and dom["xml"] else {}
+    return out
+
+
+def _with_secrets(facts, values):
+    """The peer's facts (masked, from ``peer_facts``) with the secret values of its definitions put
+    back from ``peer_secrets``; new dicts, so the module's parameters stay masked."""
+    if not facts or not facts.get("domains"):
+        return facts
+    out = dict(facts)
+    out["domains"] = {}
+    for name, dom in facts["domains"].items():
+        if dom and dom.get("xml"):
+            dom = dict(dom, xml=domxml.restore(dom["xml"], (values or {}).get(name) or {}))
+        out["domains"][name] = dom
+    return out
+
+
+def _secret_values(*all_facts):
+    """Every secret value of the definitions in these facts."""
+    values = set()
+    for facts in all_facts:
+        for dom in ((facts or {}).get("domains") or {}).values():
+            if dom and dom.get("xml"):
+                values.update(v for v in domxml.secrets(dom["xml"]).values() if v != MASK)
+    return values
+
+
+def _check_peer_definition(plan, name, peer):
+    """Refuse to define the peer's copy with a masked console password (peer_secrets missing)."""
+    if plan["role"] != "vm_host" and domxml.masked(plan["peer_xml"]):
+        raise PlanError(
+            [
+                "VM %s: its definition from %s came with its console password or disk cookies masked and "
+                "peer_secrets does not hold them, so this host cannot define the same VM. Fix: pass %s's "
+                "protected_vm_info result with secrets=true (read in a task with no_log: true) as peer_secrets, "
+                "as duplex.vmpair.protect does" % (name, peer, peer)
+            ]
+        )
 
 
 def pair_secret(given, name, key_path=COROSYNC_KEY):
@@ -97,11 +167,12 @@ def _res_diff(path, before, after, secret):
 
 
 def _xml_diff(name, host, before, after):
+    """The definition before and after, its secret values (console password, disk cookies) masked."""
     return {
         "before_header": "domain %s on %s" % (name, host),
         "after_header": "domain %s on %s" % (name, host),
-        "before": domxml.pretty(before) if before else "",
-        "after": domxml.pretty(after) if after else "",
+        "before": domxml.pretty(domxml.redact(before)) if before else "",
+        "after": domxml.pretty(domxml.redact(after)) if after else "",
     }
 
 
@@ -119,7 +190,12 @@ def run_protected_vm(module, runner=None):
     peer = [h for h in pair["hosts"] if h != me][0]
     reader = HostReader(runner, pair.get("hypervisor", "kvm"))
     own = read_facts(module, [name], reader.hypervisor, pair["storage_vg"], runner=runner)
-    facts = {me: own, peer: facts_from_json(p["peer_facts"])}
+    facts = {me: own, peer: _with_secrets(facts_from_json(p["peer_facts"]), p.get("peer_secrets"))}
+    # Console passwords and disk cookies of both definitions: masked in diffs by _xml_diff, and in errors
+    # and anything else the module returns by these.
+    hidden = _secret_values(own, facts[peer])
+    module.no_log_values.update(hidden)
+    runner.add_secrets(hidden)
     actions = HostActions(runner, reader, check_mode=module.check_mode, shutdown_timeout=p["shutdown_timeout"])
     live = own["domains"].get(name)
     result = {"changed": False, "vm": name, "host": me}
@@ -128,6 +204,7 @@ def run_protected_vm(module, runner=None):
         module.no_log_values.add(secret)
         runner.add_secrets([secret])
         plan = plan_protect(pair, me, facts, name, p["level"], p["online"], p["preferred_host"], secret)
+        _check_peer_definition(plan, name, peer)
         diff = apply_protect(actions, plan, pair["storage_vg"], live)
         wanted_xml = plan["protected_xml"] if plan["role"] == "vm_host" else plan["peer_xml"]
         result["diff"] = [
@@ -180,4 +257,13 @@ def run_protected_vm(module, runner=None):
     return result
 
 
-__all__ = ["ApplyError", "CommandError", "HostReadError", "PlanError", "read_facts", "run_protected_vm"]
+__all__ = [
+    "ApplyError",
+    "CommandError",
+    "HostReadError",
+    "PlanError",
+    "masked_facts",
+    "read_facts",
+    "read_secrets",
+    "run_protected_vm",
+]

@@ -23,6 +23,8 @@ description:
     The Pacemaker DRBD agent reads the option from the file before it promotes a second node.
   - O(state=absent) is refused while both hosts are Primary (DRBD would refuse it too).
   - When C(drbdadm adjust) fails, the file is put back, so the file always says what DRBD runs.
+  - The resource's shared secret, read from the file, is masked (C(********)) in the diff, in errors (drbdadm
+    prints the configuration with it when it fails) and everywhere else in the module's output.
 extends_documentation_fragment:
   - duplex.vmpair.common
   - duplex.vmpair.common.full_support
@@ -95,7 +97,13 @@ def main():
         supports_check_mode=True,
     )
     try:
-        result = run(module.params["vm"], module.params["state"] == "present", CommandRunner(module), module.check_mode)
+        result = run(
+            module.params["vm"],
+            module.params["state"] == "present",
+            CommandRunner(module),
+            module.check_mode,
+            no_log_values=module.no_log_values,
+        )
     except DrbdError as exc:
         module.fail_json(msg=str(exc))
     except CommandError as exc:

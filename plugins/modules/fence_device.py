@@ -18,10 +18,16 @@ description:
   - When O(host) is set the device fences that node only (C(pcmk_host_list)) and a location constraint
     (C(pcs constraint location NAME avoids HOST)) keeps it off that node, so the node never runs the device
     that kills it.
-  - Secret option values (options whose metadata type is C(password) or whose name contains C(passw),
-    C(secret) or C(key)) are shown as C(********) in the diff, in the returned commands and in errors.
-  - Only secret values stay masked in the module's output; other option values (addresses, user names) are
-    shown so the diff is readable.
+  - Option values are secret unless the option is a known non-secret one, and secret values are shown as
+    C(********) in the diff, in the returned commands, in errors and in the module's invocation. The known
+    non-secret options are addresses, ports and user names (C(ip), C(ipaddr), C(ipport), C(username),
+    C(login), C(plug), C(port)), protocol settings (C(lanplus), C(auth), C(cipher), C(privlvl), C(method),
+    C(ssl), C(ssl_insecure), C(systems_uri), C(snmp_version), ...), timeouts, delays, retries, logging, the paths of
+    helper programs, and Pacemaker's C(pcmk_*) host, delay and action options. Any other option (C(password),
+    C(hexadecimal_kg), C(community), C(snmp_priv_passwd), an API key, an option unknown to this list) is
+    secret, and so is an option whose metadata type is C(password).
+  - Only secret values stay masked in the module's output; the other option values are shown so the diff is
+    readable.
 extends_documentation_fragment:
   - duplex.vmpair.common
   - duplex.vmpair.common.full_support
@@ -79,7 +85,8 @@ options:
 requirements:
   - pcs 0.11, pacemaker-cli-utils (cibadmin, crm_resource) and the fence agent on the target host.
 notes:
-  - O(options) is C(no_log) because it holds passwords.
+  - O(options) is C(no_log) because it holds passwords; the values of its non-secret options are shown again
+    in the invocation, the others stay hidden.
 seealso:
   - module: duplex.vmpair.cluster_properties
 author:

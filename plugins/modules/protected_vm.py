@@ -95,8 +95,19 @@ options:
   peer_facts:
     description:
       - The other host's C(host) result of M(duplex.vmpair.protected_vm_info) for this VM, read in the task before.
+      - Its definitions come with their console passwords and disk cookies masked; O(peer_secrets) holds them.
     type: dict
     required: true
+  peer_secrets:
+    description:
+      - The other host's C(secrets) result of M(duplex.vmpair.protected_vm_info) with
+        O(duplex.vmpair.protected_vm_info#module:secrets=true), read in a task with C(no_log).
+      - The values C(virsh dumpxml --security-info) adds to the VM's definition (console password, disk cookies),
+        put back into the definition from O(peer_facts), so that a peer gets the same definition, console password
+        included.
+      - Needed on the peer when the VM's definition has such values; without them the module refuses, changing
+        nothing, rather than define the VM with a masked password.
+    type: dict
   secret:
     description:
       - The DRBD shared secret of the VM's resource, 1 to 63 characters (drbdadm takes no more), none of them a double
@@ -124,7 +135,8 @@ requirements:
   - libvirt-clients, qemu-utils, lvm2, drbd-utils and pacemaker-cli-utils on the hosts; the DRBD module loaded
     (role duplex.vmpair.mirror).
 notes:
-  - The diff shows the resource file (with the shared secret masked) and the domain definition.
+  - The diff shows the resource file (with the shared secret masked) and the domain definition (with its console
+    passwords and disk cookies masked); the definitions written keep the real values.
 seealso:
   - module: duplex.vmpair.protected_vm_info
   - module: duplex.vmpair.vm_resources
@@ -145,6 +157,14 @@ EXAMPLES = r"""
     storage_vg: "{{ site.pair.storage_vg }}"
   register: vm_facts
 
+- name: Read the console passwords the peer's definition needs (never shown)
+  duplex.vmpair.protected_vm_info:
+    names: [web1]
+    storage_vg: "{{ site.pair.storage_vg }}"
+    secrets: true
+  register: vm_secrets
+  no_log: true
+
 - name: Protect web1 while it runs
   duplex.vmpair.protected_vm:
     name: web1
@@ -152,6 +172,7 @@ EXAMPLES = r"""
     host: "{{ inventory_hostname }}"
     pair: "{{ site.pair }}"
     peer_facts: "{{ hostvars[site.pair.hosts | difference([inventory_hostname]) | first].vm_facts.host }}"
+    peer_secrets: "{{ hostvars[site.pair.hosts | difference([inventory_hostname]) | first].vm_secrets.secrets }}"
   register: protected
 
 - name: Let the cluster manage it (one CIB transaction for the pair)
@@ -221,6 +242,7 @@ def main():
             "host": {"type": "str", "required": True},
             "pair": {"type": "dict", "required": True},
             "peer_facts": {"type": "dict", "required": True},
+            "peer_secrets": {"type": "dict", "no_log": True},
             "secret": {"type": "str", "no_log": True},
             "shutdown_timeout": {"type": "int", "default": 300},
             "force_stop": {"type": "bool", "default": False},

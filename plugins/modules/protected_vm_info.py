@@ -48,12 +48,22 @@ options:
       - The peer's address on the replication link. When set, the module pings it (C(ping -c 2 -W 2)) and returns
         C(host.peer_reachable).
     type: str
+  secrets:
+    description:
+      - V(true) reads only the definitions of O(names) and returns RV(secrets) instead of RV(host), the values that
+        C(virsh dumpxml --security-info) adds to each definition (the console password of a C(<graphics>) device,
+        the cookies of a network disk source). M(duplex.vmpair.protected_vm) needs them as
+        O(duplex.vmpair.protected_vm#module:peer_secrets) to give the peer the same definition.
+      - The result then holds those values in clear text, so run such a task with C(no_log=true), as
+        C(protect.yml) does.
+    type: bool
+    default: false
 requirements:
   - libvirt-clients, lvm2, drbd-utils and corosync on the host.
 notes:
-  - C(host.domains[NAME].xml) is the persistent definition with its security information (for example a VNC
-    password), because the peer's definition must be the same. It travels through the controller's memory as
-    a registered variable, so do not print it.
+  - C(host.domains[NAME].xml) is the persistent definition, read with its security information (C(virsh dumpxml
+    --security-info)) but returned with those values (console passwords, disk cookies) masked as C(********).
+    The real values are returned only with O(secrets=true).
 seealso:
   - module: duplex.vmpair.protected_vm
 author:
@@ -67,6 +77,14 @@ EXAMPLES = r"""
     storage_vg: vg_vms
     peer_address: 192.168.122.12
   register: vm_facts
+
+- name: Read the console passwords the peer's definitions need (never shown)
+  duplex.vmpair.protected_vm_info:
+    names: [web1, db1]
+    storage_vg: vg_vms
+    secrets: true
+  register: vm_secrets
+  no_log: true
 """
 
 RETURN = r"""
@@ -91,11 +109,19 @@ host:
       type: dict
     quorate: {description: "corosync's view: true or false; null when corosync does not run.", type: bool}
     peer_reachable: {description: Whether the peer answered pings on O(peer_address)., type: bool, returned: when O(peer_address) is set}
+secrets:
+  description:
+    - VM name -> the secret values of its definition, keyed by their place in it (C({}) when it has none or the VM
+      is not defined here). Hand it to the other host's M(duplex.vmpair.protected_vm) as
+      O(duplex.vmpair.protected_vm#module:peer_secrets).
+  returned: when O(secrets=true)
+  type: dict
+  sample: {web1: {"graphics[42]@passwd": "..."}}
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.protect_host import read_facts
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect_host import masked_facts, read_facts, read_secrets
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import HostReadError
 
@@ -107,17 +133,25 @@ def main():
             "hypervisor": {"type": "str", "choices": ["kvm", "xen"], "default": "kvm"},
             "storage_vg": {"type": "str", "required": True},
             "peer_address": {"type": "str"},
+            "secrets": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )
     p = module.params
     try:
-        facts = read_facts(module, p["names"], p["hypervisor"], p["storage_vg"], p["peer_address"])
+        if p["secrets"]:
+            result = {"secrets": read_secrets(module, p["names"], p["hypervisor"])}
+        else:
+            result = {
+                "host": masked_facts(
+                    read_facts(module, p["names"], p["hypervisor"], p["storage_vg"], p["peer_address"])
+                )
+            }
     except CommandError as exc:
         module.fail_json(**exc.fail_kwargs())
     except HostReadError as exc:
         module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, host=facts)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

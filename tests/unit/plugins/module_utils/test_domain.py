@@ -483,3 +483,55 @@ def test_canonical_ignores_formatting(kvm):
     assert not domain.same(kvm, kvm.replace("52:54:00:6b:3c:01", "52:54:00:6b:3c:09"))
     assert domain.pretty(domain.pretty(kvm)) == domain.pretty(kvm)
     assert '<boot dev="hd"/>' in domain.pretty(kvm)
+
+
+# --- security information (virsh dumpxml --security-info) -----------------------------------------
+
+VNC_PASSWORD = "s3cret"
+SPICE_PASSWORD = "sp1ce-pw"
+COOKIE = "c00kie-9f2"
+CONSOLES = (
+    "<graphics type='vnc' port='-1' autoport='yes' passwd='%s' passwdValidTo='2030-01-01T00:00:00'/>"
+    "<graphics type='spice' autoport='yes' passwd='%s'/>" % (VNC_PASSWORD, SPICE_PASSWORD)
+)
+HTTP_DISK = (
+    "<disk type='network' device='cdrom'><driver name='qemu' type='raw'/>"
+    "<source protocol='https' name='/isos/tools.iso'><host name='images.example.org' port='443'/>"
+    "<cookies><cookie name='session'>%s</cookie></cookies></source>"
+    "<target dev='sdb' bus='sata'/><readonly/></disk>" % COOKIE
+)
+
+
+def with_security_info(xml_text):
+    return replace_once(xml_text, "  </devices>", CONSOLES + HTTP_DISK + "  </devices>")
+
+
+def test_security_info_is_masked_and_put_back(tmp_path, kvm):
+    # what libvirt itself returns with --security-info (and only with it)
+    dumped, without = define_and_dump(tmp_path, with_security_info(kvm), "mail01", extra=["dumpxml --inactive"])
+    for value in (VNC_PASSWORD, SPICE_PASSWORD, COOKIE):
+        assert value in dumped and value not in without
+    values = domain.secrets(dumped)
+    assert sorted(values.values()) == sorted([VNC_PASSWORD, SPICE_PASSWORD, COOKIE])
+    masked = domain.redact(dumped)
+    for value in (VNC_PASSWORD, SPICE_PASSWORD, COOKIE):
+        assert value not in masked
+    assert masked.count('passwd="********"') == 2 and '<cookie name="session">********</cookie>' in masked
+    assert sorted(domain.masked(masked)) == sorted(values)
+    # only the values differ: everything else (passwdValidTo included) is what libvirt dumped
+    assert domain.same(domain.restore(masked, values), dumped)
+    assert domain.masked(domain.restore(masked, values)) == []
+    # the keys survive JSON (the controller) and a missing one stays masked
+    partial = {k: v for k, v in values.items() if not k.startswith("cookie")}
+    assert [k for k in domain.masked(domain.restore(masked, partial)) if k.startswith("cookie")]
+    # the protected and peer definitions keep the real values
+    protected = domain.protect(dumped, KVM_DEVICES)
+    assert domain.secrets(domain.peer_definition(protected)) == domain.secrets(protected)
+    assert sorted(domain.secrets(protected).values()) == sorted(values.values())
+
+
+def test_a_definition_without_security_info_is_left_as_it_is(kvm):
+    assert domain.secrets(kvm) == {} and domain.masked(kvm) == []
+    assert domain.redact(kvm) == kvm
+    assert domain.restore(kvm, {"graphics[3]@passwd": "x"}) == kvm
+    assert domain.redact(None) is None and domain.secrets("") == {}

@@ -63,6 +63,10 @@ class FakeDrbdadm:
 
     def __init__(self, role="Primary/Secondary", adjust_fails=False):
         self.role, self.adjust_fails, self.calls = role, adjust_fails, []
+        self.secrets = set()
+
+    def add_secrets(self, values):
+        self.secrets.update(values)
 
     def run(self, cmd, check_rc=True):
         self.calls.append(cmd)
@@ -112,9 +116,13 @@ def test_back_to_one_primary_is_refused_while_both_are_primary(res_file):
 
 def test_a_failed_adjust_puts_the_file_back(res_file):
     before = open(res_file).read()
+    fake = FakeDrbdadm(adjust_fails=True)
+    no_log_values = set()
     with pytest.raises(CommandError):
-        drbd_dual.run("web1", True, FakeDrbdadm(adjust_fails=True), path=res_file)
+        drbd_dual.run("web1", True, fake, path=res_file, no_log_values=no_log_values)
     assert open(res_file).read() == before
+    # the secret drbdadm echoes on failure is masked by the runner and hidden by the module
+    assert fake.secrets == {SECRET} and no_log_values == {SECRET}
 
 
 def test_a_vm_that_is_not_protected_here(tmp_path):

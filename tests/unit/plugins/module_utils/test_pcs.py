@@ -236,9 +236,23 @@ def test_fence_commands_agent_change_recreates(module):
         ("api_secret", "string", True),
         ("ssh_key", None, True),
         ("community", "password", True),
+        # not in the allow-list: secret whatever the name looks like
+        ("hexadecimal_kg", "string", True),
+        ("community", "string", True),
+        ("snmp_priv_passwd", "string", True),
+        ("apikey", None, True),
+        ("token", None, True),
+        ("an_option_from_a_newer_agent", "string", True),
         ("ip", "string", False),
         ("username", "string", False),
         ("pcmk_host_list", "string", False),
+        ("pcmk_reboot_timeout", None, False),
+        ("lanplus", "boolean", False),
+        ("ssl_insecure", "boolean", False),
+        ("systems_uri", "string", False),
+        ("auth", "select", False),
+        # a known option the metadata calls a password is still masked
+        ("ip", "password", True),
     ],
 )
 def test_is_secret_option(name, param_type, secret):

@@ -16,7 +16,12 @@ import pytest
 from ansible_collections.duplex.vmpair.plugins.module_utils import domain as domxml
 from ansible_collections.duplex.vmpair.plugins.module_utils import drbd_base, vm_host
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_apply import ApplyError, HostActions, apply_protect
-from ansible_collections.duplex.vmpair.plugins.module_utils.protect_host import read_facts, run_protected_vm
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect_host import (
+    masked_facts,
+    read_facts,
+    read_secrets,
+    run_protected_vm,
+)
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_plan import PlanError, plan_protect
 from ansible_collections.duplex.vmpair.plugins.module_utils.unprotect import apply_unprotect, plan_unprotect
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import HostReader, facts_from_json
@@ -409,3 +414,119 @@ def test_module_result_hands_the_cluster_its_definition_file_and_masks_the_secre
     res_diff = result["diff"][0]
     assert res_diff["before"] == "" and 'shared-secret "********";' in res_diff["after"]
     assert SECRET not in json.dumps(result) and SECRET in module.no_log_values
+
+
+# ---------------------------------------------------------------------------
+# console passwords (virsh dumpxml --security-info)
+
+VNC_PASSWORD = "s3cret"
+
+
+@pytest.fixture
+def console_hosts(tmp_path, monkeypatch):
+    """hv-east runs mail01 with a VNC console password; the module's files in tmp_path."""
+    proc_drbd = tmp_path / "proc_drbd"
+    proc_drbd.write_text("version: 8.4.11 (api:1/proto:86-101)\n")
+    monkeypatch.setattr(vm_host, "PROC_DRBD", str(proc_drbd))
+    monkeypatch.setattr(drbd_base, "RESOURCE_DIR", str(tmp_path))
+    console = "<graphics type='vnc' port='-1' autoport='yes' passwd='%s'/>\n  </devices>" % VNC_PASSWORD
+    xml = kvm_xml().replace("  </devices>", console)
+    return {"hv-east": FakeHost("hv-east", xml, running=True), "hv-west": FakeHost("hv-west")}
+
+
+def info(hosts, name):
+    """protected_vm_info's host result as the other host receives it (through the controller, as JSON)."""
+    return json.loads(json.dumps(masked_facts(read_facts(None, [VM], "kvm", "vg_vms", runner=hosts[name]))))
+
+
+def info_secrets(hosts, name):
+    """protected_vm_info's secrets result (secrets=true, a no_log task) as the other host receives it."""
+    return json.loads(json.dumps(read_secrets(None, [VM], "kvm", runner=hosts[name])))
+
+
+def test_console_password_reaches_the_peer_definition_but_no_result(console_hosts, config_dir):
+    east, west = console_hosts["hv-east"], console_hosts["hv-west"]
+    # protected_vm_info: the definition is read with --security-info, returned masked
+    assert VNC_PASSWORD in east.domains[VM]["xml"]
+    east_info = info(console_hosts, "hv-east")
+    assert VNC_PASSWORD not in json.dumps(east_info)
+    assert 'passwd="********"' in east_info["domains"][VM]["xml"]
+    assert list(info_secrets(console_hosts, "hv-east")[VM].values()) == [VNC_PASSWORD]
+    assert info_secrets(console_hosts, "hv-west") == {VM: {}}
+
+    # the VM's host: its diff and result are masked, its definitions keep the password
+    module = FakeModule(
+        name=VM,
+        host="hv-east",
+        pair=pair(),
+        peer_facts=info(console_hosts, "hv-west"),
+        peer_secrets=info_secrets(console_hosts, "hv-west"),
+    )
+    result = run_protected_vm(module, runner=east)
+    assert result["role"] == "vm_host"
+    assert VNC_PASSWORD not in json.dumps(result)
+    assert 'passwd="********"' in result["diff"][1]["before"] and 'passwd="********"' in result["diff"][1]["after"]
+    assert VNC_PASSWORD in east.domains[VM]["xml"] and "/dev/drbd100" in east.domains[VM]["xml"]
+    assert VNC_PASSWORD in (config_dir / "mail01.xml").read_text()
+    assert VNC_PASSWORD in module.no_log_values and VNC_PASSWORD in east.secrets
+
+    # the peer: defined from the masked peer_facts with the password put back from peer_secrets
+    peer_facts = info(console_hosts, "hv-east")
+    module = FakeModule(
+        name=VM,
+        host="hv-west",
+        pair=pair(),
+        peer_facts=peer_facts,
+        peer_secrets=info_secrets(console_hosts, "hv-east"),
+    )
+    result = run_protected_vm(module, runner=west)
+    assert result["role"] == "peer" and result["changed"]
+    assert VNC_PASSWORD not in json.dumps(result)
+    assert 'passwd="********"' in result["diff"][1]["after"]
+    assert [c for c in west.changing_calls() if c[0] == "virsh"][-1][3] == "define"
+    assert list(domxml.secrets(west.domains[VM]["xml"]).values()) == [VNC_PASSWORD]
+    assert domxml.guest_view(west.domains[VM]["xml"]) == domxml.guest_view(east.domains[VM]["xml"])
+    assert domxml.secrets(west.domains[VM]["xml"]) == domxml.secrets(east.domains[VM]["xml"])
+    assert VNC_PASSWORD in (config_dir / "mail01.xml").read_text()
+    # the module's parameters (its invocation) stay masked
+    assert module.params["peer_facts"] == peer_facts and VNC_PASSWORD not in json.dumps(peer_facts)
+
+    # a rerun on the peer changes nothing: its definition has the password already
+    module.params["peer_facts"] = info(console_hosts, "hv-east")
+    west.calls.clear()
+    assert run_protected_vm(module, runner=west)["commands"] == []
+
+
+def test_peer_without_peer_secrets_refuses_to_define_a_masked_password(console_hosts):
+    west = console_hosts["hv-west"]
+    module = FakeModule(name=VM, host="hv-west", pair=pair(), peer_facts=info(console_hosts, "hv-east"))
+    with pytest.raises(PlanError) as exc:
+        run_protected_vm(module, runner=west)
+    assert "peer_secrets" in str(exc.value) and VNC_PASSWORD not in str(exc.value)
+    assert west.changing_calls() == [] and VM not in west.domains
+
+
+def test_unprotect_diff_masks_the_console_password(console_hosts, tmp_path):
+    east = console_hosts["hv-east"]
+    for me, peer in (("hv-east", "hv-west"), ("hv-west", "hv-east")):
+        module = FakeModule(
+            name=VM,
+            host=me,
+            pair=pair(),
+            peer_facts=info(console_hosts, peer),
+            peer_secrets=info_secrets(console_hosts, peer),
+        )
+        run_protected_vm(module, runner=console_hosts[me])
+    (tmp_path / "conf").mkdir()
+    rc, out, err = dump(
+        "8.4", write_config(tmp_path / "conf", "8.4", [(tmp_path / "vm-mail01.res").read_text()]), "dump-xml"
+    )
+    assert rc == 0, err
+    for fake in console_hosts.values():
+        fake.dump_xml = out
+    module = FakeModule(name=VM, host="hv-east", pair=pair(), peer_facts=info(console_hosts, "hv-west"), state="absent")
+    result = run_protected_vm(module, runner=east)
+    assert result["role"] == "vm_host" and result["changed"]
+    assert VNC_PASSWORD not in json.dumps(result)
+    assert 'passwd="********"' in result["diff"][0]["before"] and 'passwd="********"' in result["diff"][0]["after"]
+    assert VNC_PASSWORD in east.domains[VM]["xml"] and "/dev/drbd" not in east.domains[VM]["xml"]

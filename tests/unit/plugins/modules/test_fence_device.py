@@ -77,6 +77,39 @@ def test_create_idempotent_and_secret_free(run_module, empty_cib):
     assert again["commands"] == []
 
 
+KG = "5ab7c0de5ab7c0de5ab7c0de5ab7c0de5ab7c0de"
+COMMUNITY = "n0t-public-9x"
+NO_LOG = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+@pytest.mark.parametrize(
+    "agent, option, value, plain",
+    [
+        # an IPMI Kg key: its name has nothing of passw, secret or key
+        ("fence_ipmilan", "hexadecimal_kg", KG, {"ip": "192.0.2.10", "username": "admin", "lanplus": 1}),
+        # an SNMP community string
+        ("fence_apc_snmp", "community", COMMUNITY, {"ip": "192.0.2.20", "snmp_version": "2c", "plug": "3"}),
+    ],
+)
+def test_options_not_known_as_plain_are_secret(run_module, empty_cib, agent, option, value, plain):
+    options = dict(plain, **{option: value})
+    rc, result = run_module(fence_device.main, east(empty_cib, agent=agent, options=options), diff=True)
+    assert rc == 0, result
+    assert f"{option}={MASK}" in result["commands"][0]
+    assert f"  {option}={MASK}\n" in result["diff"]["after"]
+    assert result["invocation"]["module_args"]["options"][option] == NO_LOG
+    assert option in result["secret_options"]
+    assert value not in json.dumps(result)
+    # the known options stay readable everywhere
+    for name, shown in plain.items():
+        assert f"{name}={shown}" in result["commands"][0]
+        assert f"  {name}={shown}\n" in result["diff"]["after"]
+        assert result["invocation"]["module_args"]["options"][name] == shown
+    # the device has the real value
+    prim = ET.parse(empty_cib).getroot().find("./configuration/resources/primitive[@id='fence_hv-east']")
+    assert {nv.get("name"): nv.get("value") for nv in prim.iter("nvpair")}[option] == value
+
+
 def test_check_mode_leaves_cib(run_module, empty_cib):
     before = read(empty_cib)
     rc, result = run_module(fence_device.main, east(empty_cib), check_mode=True, diff=True)

@@ -6,6 +6,8 @@
 (The steps themselves are tested in module_utils/test_protect_apply.py and, for real, in the
 real-kernel lab.)"""
 
+import json
+
 from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
 from ansible_collections.duplex.vmpair.plugins.modules import protected_vm
 from ansible_collections.duplex.vmpair.tests.unit.sitedata import site
@@ -41,3 +43,14 @@ def test_secret_is_no_log(run_module):
     rc, result = run_module(protected_vm.main, args(level="ft", secret="Zq7pLr2vXw9mK4tB"))
     assert rc == 1
     assert result["invocation"]["module_args"]["secret"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+def test_peer_secrets_is_no_log(run_module):
+    rc, result = run_module(
+        protected_vm.main, args(level="ft", peer_secrets={"mail01": {"graphics[40]@passwd": "s3cret"}})
+    )
+    assert rc == 1
+    assert result["invocation"]["module_args"]["peer_secrets"] == {
+        "mail01": {"graphics[40]@passwd": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}
+    }
+    assert "s3cret" not in json.dumps(result)
