@@ -26,7 +26,8 @@ HOST_PACKAGES = [
     "iptables",
 ]
 CONTAINERS_CONF = "/etc/containers/containers.conf"
-# Without these every container fails to start on this machine kind (see LAB.md).
+# Without these every container fails to start on this machine kind (root lacks CAP_SYS_RESOURCE;
+# crun 1.8 refuses the cgroup hybrid mode): see lab/README.md.
 CONTAINERS_SETTINGS = {
     "containers": {"default_ulimits": '["nofile=20000:20000", "nproc=32768:32768"]'},
     "engine": {"runtime": '"runc"', "cgroup_manager": '"cgroupfs"', "events_logger": '"file"'},

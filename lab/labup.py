@@ -286,7 +286,7 @@ def _set_link(args, state):
         iface = link_interface(args.name, index, role, args.link)
         podman("exec", cname, "ip", "link", "set", "dev", iface, state)
         log(f"{cname}: {iface} ({args.link}) {state}")
-    if state == "up":  # the peer keeps stale neighbour entries otherwise (LAB.md)
+    if state == "up":  # the peer keeps stale neighbour entries after a network reconnect otherwise
         for role in PAIR:
             iface = link_interface(args.name, index, role, args.link)
             podman("exec", container(args.name, role), "ip", "neigh", "flush", "dev", iface)
