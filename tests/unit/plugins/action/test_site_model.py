@@ -70,10 +70,9 @@ def collections_path(tmp_path):
     return str(tmp_path / "collections")
 
 
-def ansible_playbook(tmp_path, inventory, playbook, *args):
-    """Run the real ansible-playbook with this tree as duplex.vmpair on the inventory text."""
-    (tmp_path / "inventory.yml").write_text(inventory)
-    env = dict(
+def ansible_env(tmp_path):
+    """The environment of an Ansible command with this tree as duplex.vmpair (made under tmp_path, once)."""
+    return dict(
         os.environ,
         ANSIBLE_COLLECTIONS_PATH=collections_path(tmp_path),
         ANSIBLE_NOCOLOR="1",
@@ -81,13 +80,20 @@ def ansible_playbook(tmp_path, inventory, playbook, *args):
         ANSIBLE_LOCALHOST_WARNING="0",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
     )
-    cmd = [
-        os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-        "-i",
-        str(tmp_path / "inventory.yml"),
-        playbook,
-    ]
-    return subprocess.run(cmd + list(args), env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def ansible_command(name):
+    """The path of an Ansible command (ansible-playbook, ansible-vault) of the ansible-core running the tests."""
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
+def ansible_playbook(tmp_path, inventory, playbook, *args):
+    """Run the real ansible-playbook with this tree as duplex.vmpair on the inventory text."""
+    (tmp_path / "inventory.yml").write_text(inventory)
+    cmd = [ansible_command("ansible-playbook"), "-i", str(tmp_path / "inventory.yml"), playbook]
+    return subprocess.run(
+        cmd + list(args), env=ansible_env(tmp_path), capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def run(tmp_path, inventory, extra=None):
