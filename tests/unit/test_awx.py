@@ -19,13 +19,13 @@ import os
 import re
 import subprocess
 import sys
-import tarfile
 import zipfile
 
 import pytest
 import yaml
 
-REPO_ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from ansible_collections.duplex.vmpair.tests.unit.collection_artifact import REPO_ROOT, artifact_names
+
 PLAYBOOKS = os.path.join(REPO_ROOT, "playbooks")
 AWX = os.path.join(REPO_ROOT, "awx")
 NAMESPACE = "duplex.vmpair."
@@ -543,17 +543,7 @@ def test_every_place_naming_the_ee_image_uses_one_name():
 
 
 def test_the_collection_artifact_carries_the_ee_files_and_no_test_equipment(tmp_path):
-    ansible_galaxy = os.path.join(os.path.dirname(sys.executable), "ansible-galaxy")
-    proc = subprocess.run(
-        [ansible_galaxy, "collection", "build", "--output-path", str(tmp_path), REPO_ROOT],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    (tarball,) = glob.glob(str(tmp_path / "duplex-vmpair-*.tar.gz"))
-    with tarfile.open(tarball) as tar:
-        names = set(tar.getnames())
+    names = artifact_names(tmp_path)
     for wanted in ("meta/execution-environment.yml", "requirements.txt", "bindep.txt", "awx/job_templates.yml",
                    "awx/ansible-navigator.yml", "awx/collections/requirements.yml", "ee/execution-environment.yml",
                    "docs/awx.md"):  # fmt: skip

@@ -17,14 +17,12 @@ __metaclass__ = type
 import glob
 import os
 import re
-import subprocess
-import sys
-import tarfile
 
 import pytest
 import yaml
 
-REPO_ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from ansible_collections.duplex.vmpair.tests.unit.collection_artifact import REPO_ROOT, artifact_names
+
 ROLES = sorted(os.path.basename(p) for p in glob.glob(os.path.join(REPO_ROOT, "roles", "*")) if os.path.isdir(p))
 # galaxy_importer/schema.py (0.4.44): with check_required_tags, at least one tag from this list.
 REQUIRED_TAGS = {"ai", "application", "cloud", "database", "eda", "infrastructure", "linux", "monitoring",
@@ -53,18 +51,7 @@ def yaml_blocks(text):
 @pytest.fixture(scope="module")
 def artifact(tmp_path_factory):
     """The names in the collection tarball that ansible-galaxy builds from this tree."""
-    out = tmp_path_factory.mktemp("dist")
-    ansible_galaxy = os.path.join(os.path.dirname(sys.executable), "ansible-galaxy")
-    proc = subprocess.run(
-        [ansible_galaxy, "collection", "build", "--output-path", str(out), REPO_ROOT],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    (tarball,) = glob.glob(str(out / "duplex-vmpair-*.tar.gz"))
-    with tarfile.open(tarball) as tar:
-        return set(tar.getnames())
+    return artifact_names(tmp_path_factory.mktemp("dist"))
 
 
 def test_the_collection_has_roles():
