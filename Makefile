@@ -1,7 +1,7 @@
 # duplex.vmpair: development, test and demo entry points.
 # Run as root on Debian 12. Every target is idempotent and quick when already done.
 #   make demo   # real-kernel lab + site.yml + a running VM protected live + the pair's state
-#   make test   # lint, ansible-test sanity, unit tests, EE, Molecule scenarios (about 45 min on 2 cores)
+#   make test   # lint, sanity, galaxy-importer, unit tests (2.17, 2.19), EE, Molecule scenarios (about 50 min on 2 cores)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
