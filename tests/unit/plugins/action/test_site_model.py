@@ -76,6 +76,7 @@ def ansible_env(tmp_path):
         os.environ,
         ANSIBLE_COLLECTIONS_PATH=collections_path(tmp_path),
         ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",  # make, outside CI, exports ANSIBLE_FORCE_COLOR=1: it would win over NOCOLOR
         ANSIBLE_HOST_KEY_CHECKING="0",
         ANSIBLE_LOCALHOST_WARNING="0",
         ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
