@@ -27,7 +27,13 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.unprotect import app
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import HostReader, facts_from_json
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.fakehost import FakeHost
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_drbd import dump, write_config
-from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_protect_plan import SECRET, kvm_xml, pair
+from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_protect_plan import (
+    SECRET,
+    VNC_PASSWORD,
+    kvm_xml,
+    kvm_xml_with_console,
+    pair,
+)
 
 VM = "mail01"
 CDROM = {"sda": "/var/lib/libvirt/images/debian-12-netinst.iso"}  # not copied: the peer needs the same image
@@ -419,8 +425,6 @@ def test_module_result_hands_the_cluster_its_definition_file_and_masks_the_secre
 # ---------------------------------------------------------------------------
 # console passwords (virsh dumpxml --security-info)
 
-VNC_PASSWORD = "s3cret"
-
 
 @pytest.fixture
 def console_hosts(tmp_path, monkeypatch):
@@ -429,9 +433,7 @@ def console_hosts(tmp_path, monkeypatch):
     proc_drbd.write_text("version: 8.4.11 (api:1/proto:86-101)\n")
     monkeypatch.setattr(vm_host, "PROC_DRBD", str(proc_drbd))
     monkeypatch.setattr(drbd_base, "RESOURCE_DIR", str(tmp_path))
-    console = "<graphics type='vnc' port='-1' autoport='yes' passwd='%s'/>\n  </devices>" % VNC_PASSWORD
-    xml = kvm_xml().replace("  </devices>", console)
-    return {"hv-east": FakeHost("hv-east", xml, running=True), "hv-west": FakeHost("hv-west")}
+    return {"hv-east": FakeHost("hv-east", kvm_xml_with_console(), running=True), "hv-west": FakeHost("hv-west")}
 
 
 def info(hosts, name):

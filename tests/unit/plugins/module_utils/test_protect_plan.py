@@ -31,6 +31,15 @@ def kvm_xml():
         return f.read()
 
 
+VNC_PASSWORD = "s3cret"
+
+
+def kvm_xml_with_console():
+    """kvm_xml() with a VNC console password, as `virsh dumpxml --security-info` shows it."""
+    console = "<graphics type='vnc' port='-1' autoport='yes' passwd='%s'/>\n  </devices>" % VNC_PASSWORD
+    return kvm_xml().replace("  </devices>", console)
+
+
 def pair():
     pairs, witnesses, hostvars = site()
     return site_model.build_site(pairs, witnesses, hostvars)["pairs"]["pair_mail"]

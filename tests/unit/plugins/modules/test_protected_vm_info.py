@@ -11,9 +11,10 @@ import pytest
 from ansible_collections.duplex.vmpair.plugins.module_utils import protect_host, vm_host
 from ansible_collections.duplex.vmpair.plugins.modules import protected_vm_info
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.fakehost import FakeHost
-from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_protect_plan import kvm_xml
-
-VNC_PASSWORD = "s3cret"
+from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_protect_plan import (
+    VNC_PASSWORD,
+    kvm_xml_with_console,
+)
 
 
 @pytest.fixture
@@ -22,8 +23,7 @@ def host(tmp_path, monkeypatch):
     proc_drbd = tmp_path / "proc_drbd"
     proc_drbd.write_text("version: 8.4.11 (api:1/proto:86-101)\n")
     monkeypatch.setattr(vm_host, "PROC_DRBD", str(proc_drbd))
-    console = "<graphics type='vnc' port='-1' autoport='yes' passwd='%s'/>\n  </devices>" % VNC_PASSWORD
-    fake = FakeHost("hv-east", kvm_xml().replace("  </devices>", console), running=True)
+    fake = FakeHost("hv-east", kvm_xml_with_console(), running=True)
     monkeypatch.setattr(protect_host, "CommandRunner", lambda module: fake)
     return fake
 
