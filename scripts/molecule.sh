@@ -32,14 +32,14 @@ failed=()
 for s in "${selected[@]}"; do
   start=$SECONDS
   if molecule test -s "$s" 2>&1 | python3 scripts/steptimes.py "$s" "${VMPAIR_TEST_TIMES:-}"; then
-    echo "molecule: scenario $s passed in $((SECONDS - start)) s"
+    status=passed
   else
-    echo "molecule: scenario $s FAILED after $((SECONDS - start)) s"
+    status=FAILED
     failed+=("$s")
   fi
+  echo "molecule: scenario $s $status after $((SECONDS - start)) s"
   if [[ -n ${VMPAIR_TEST_TIMES:-} ]]; then
-    printf 'molecule %s\t%s\t%d\n' "$s" "$([[ " ${failed[*]} " == *" $s "* ]] && echo FAILED || echo passed)" \
-      "$((SECONDS - start))" >>"$VMPAIR_TEST_TIMES"
+    printf 'molecule %s\t%s\t%d\n' "$s" "$status" "$((SECONDS - start))" >>"$VMPAIR_TEST_TIMES"
   fi
 done
 if [[ ${#failed[@]} -gt 0 ]]; then
