@@ -52,7 +52,7 @@ def site(pairs, vms_per_pair):
         vms = [
             {
                 "name": "vm%05d" % (p * vms_per_pair + v),
-                "level": ("ha", "recovery", "ft")[v % 3],
+                "level": ("ha", "recovery")[v % 2],  # ft is refused (not available yet)
                 "vcpus": 2,
                 "memory_mib": 4096,
                 "preferred_host": (east, west)[v % 2],

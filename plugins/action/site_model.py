@@ -24,7 +24,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
-from ansible_collections.duplex.vmpair.plugins.module_utils import site_report
+from ansible_collections.duplex.vmpair.plugins.module_utils import site_base, site_report, site_vms
 from ansible_collections.duplex.vmpair.plugins.plugin_utils import inventory
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -35,6 +35,8 @@ ARGUMENT_SPEC = {
     "strict": {"type": "bool", "default": False},
     "json_report": {"type": "path"},
     "junit_report": {"type": "path"},
+    "level": {"type": "str"},
+    "vms": {"type": "list", "elements": "str", "default": []},
 }
 _KNOWN = {}
 
@@ -80,6 +82,16 @@ class ActionModule(ActionBase):
                 failed=True,
                 msg="duplex.vmpair.site_model needs the Python library netaddr on the controller. "
                 "Fix: pip install netaddr (in the Python that runs ansible-playbook).",
+            )
+            return result
+        level = args.get("level")
+        problem = site_vms.level_problem(level) if level is not None and not args["check"] else None
+        if problem:  # the run's own option: refused before the inventory is even read
+            message, fix = problem
+            result.update(
+                failed=True,
+                msg="-e level=%s (in AWX the survey's Level): %s Nothing was changed. Fix: %s, or leave -e level out "
+                "to keep each VM's vmpair_vms level." % (level, message, fix.rstrip(".")),
             )
             return result
         started = time.monotonic()
@@ -132,10 +144,11 @@ class ActionModule(ActionBase):
                 problems=[p.as_dict() for p in checked.errors],
             )
             return result
-        return self._describe(result, checked, args.get("host") or task_vars.get("inventory_hostname"), args)
+        host = args.get("host") or task_vars.get("inventory_hostname")
+        return self._describe(result, checked, host, args, data)
 
-    def _describe(self, result, checked, host, args):
-        """The description of `host`'s pair, for the roles and site.yml."""
+    def _describe(self, result, checked, host, args, data):
+        """The description of `host`'s pair, for the roles and site.yml; data: the site's variables by host."""
         site = checked.site
         pair, me, peer = site_model.pair_of(site, host)
         require = args.get("require")
@@ -157,6 +170,8 @@ class ActionModule(ActionBase):
             for p in checked.warnings
             if (pair is not None and p.pair == pair["name"]) or (p.pair is None and p.host == host)
         ]
+        if pair is not None and args.get("level") is not None:
+            mine.extend(self._level_overrides(pair, data, args["level"], args["vms"]))
         if mine:
             result["warnings"] = mine
         result.update(
@@ -168,6 +183,20 @@ class ActionModule(ActionBase):
             pairs=sorted(site["pairs"]),
         )
         return result
+
+    @staticmethod
+    def _level_overrides(pair, data, level, selected):
+        """One warning for each VM of the pair (of `selected`, or all) whose vmpair_vms level -e level replaces."""
+        vms = site_base.pair_value(data, pair["hosts"], "vmpair_vms") or []
+        out = []
+        for vm in vms:
+            own = vm.get("level", "ha")
+            if (not selected or vm["name"] in selected) and own != level:
+                out.append(
+                    "%s: level %s from -e level, vmpair_vms says %s (a run without -e level sets %s again; to keep %s, "
+                    "write it in vmpair_vms)." % (vm["name"], level, own, own, level)
+                )
+        return out
 
     def _report(self, result, checked, args, task_vars, duration):
         """check=true: the summary, the counts, every finding, and the report files."""

@@ -28,6 +28,8 @@ __metaclass__ = type
 import hashlib
 import re
 
+from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import FT_REFUSED, SERVED_LEVELS
+
 RESOURCE_PREFIX = "vm-"
 RESOURCE_DIR = "/etc/drbd.d"
 # The 8.4 module's status file; it exists whenever a DRBD module is loaded.
@@ -42,12 +44,13 @@ VERSIONS = ("8.4", "9")
 # resource-and-stonith with protocol A (ERR_STONITH_AND_PROT_A, "fencing
 # resource-and-stonith needs protocol B or C", 8.4 and 9), and the common
 # section sets it for every resource: recovery must override it with
-# resource-only. Each resource therefore states its fencing itself.
-LEVELS = {
+# resource-only. Each resource therefore states its fencing itself. The levels served are
+# site_base.SERVED_LEVELS (one definition): a level added there needs its settings here.
+_SETTINGS = {
     "ha": {"protocol": "C", "fencing": "resource-and-stonith"},
     "recovery": {"protocol": "A", "fencing": "resource-only"},
 }
-FT_REFUSED = "level ft (fault tolerance) is not available yet: use ha"
+LEVELS = {level: _SETTINGS[level] for level in SERVED_LEVELS}
 
 SECRET_ALG = "sha256"
 # SHARED_SECRET_MAX in drbd_limits.h is 64 with the terminating NUL: drbdadm refuses a 64-character

@@ -19,7 +19,13 @@ PAIRS_GROUP = "vmpair_pairs"
 WITNESSES_GROUP = "vmpair_witnesses"
 
 HYPERVISORS = ("kvm", "xen")
+# The protection levels: every level a VM may name (vmpair_vms[].level), and the ones the collection
+# serves today (check_site, protect.yml and its -e level, the modules, the AWX survey). ft is a level
+# (its round-trip limit is kept) but is refused everywhere with FT_REFUSED until it exists.
 LEVELS = ("recovery", "ha", "ft")
+SERVED_LEVELS = ("recovery", "ha")
+FT_UNAVAILABLE = "level ft (fault tolerance) is not available yet"
+FT_REFUSED = FT_UNAVAILABLE + ": use ha"
 CARRIES = ("cluster", "replication", "vm")
 BOND_MODES = ("active-backup", "802.3ad")
 BOND_MONITORS = ("mii", "arp")

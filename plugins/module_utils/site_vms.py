@@ -8,12 +8,31 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import LEVELS, closest, is_int, names
+from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import (
+    FT_UNAVAILABLE,
+    SERVED_LEVELS,
+    closest,
+    is_int,
+    names,
+)
 
 RESOURCES = (("vcpus", "%d vCPUs"), ("memory_mib", "%d MiB of memory"))
 # Every key of a vmpair_vms entry that the collection reads (docs/site_model.md). Any other key is
 # an error: a misspelt stop_timeout would silently leave the default.
 VM_KEYS = ("name", "level", "preferred_host", "vcpus", "memory_mib", "stop_timeout", "force_stop")
+
+
+def level_problem(level):
+    """(what is wrong, the fix) for a level the collection does not serve, None for one it serves.
+
+    One rule for a VM's vmpair_vms level (check_site) and for the level of a protect run (-e level,
+    checked by the site_model action): ft is a level but not available yet, any other word is no level.
+    """
+    if level in SERVED_LEVELS:
+        return None
+    if level == "ft":
+        return "%s, so protect.yml refuses it." % FT_UNAVAILABLE, "Use ha."
+    return "%r is not a protection level." % (level,), "Use one of %s." % ", ".join(SERVED_LEVELS)
 
 
 def check_vms(chk, pair, hosts, vms, site_vms):
@@ -50,13 +69,9 @@ def check_vms(chk, pair, hosts, vms, site_vms):
             )
         site_vms.setdefault(name, pair)
         level = vm.get("level", "ha")
-        if level not in LEVELS:
-            chk.add(
-                where,
-                var + ".level",
-                "%r is not a protection level." % (level,),
-                "Use one of %s." % ", ".join(LEVELS),
-            )
+        problem = level_problem(level)
+        if problem:
+            chk.add(where, var + ".level", *problem)
         preferred = vm.get("preferred_host")
         if preferred is not None and preferred not in hosts:
             chk.add(

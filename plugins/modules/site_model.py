@@ -20,9 +20,10 @@ description:
     error (the task fails) or a warning (shown, the task goes on), for example a pair without a witness, whose
     two hosts race to fence each other after a split.
   - The checks cover the pairs' shape, links and addresses (unique in the whole site), link latency against the
-    synchronous protection levels, fencing, the witness, the VMs (names unique in the site) and the hosts'
-    capacity (every VM of a pair must fit on either host alone), and report every unknown C(vmpair_*)
-    inventory variable and every unknown key of a VM, with the name it is a typo of when there is a close one.
+    synchronous protection levels, fencing, the witness, the VMs (names unique in the site; levels V(recovery) and
+    V(ha), as V(ft) is not available yet and is an error) and the hosts' capacity (every VM of a pair must fit
+    on either host alone), and report every unknown C(vmpair_*) inventory variable and every unknown key of a VM,
+    with the name it is a typo of when there is a close one.
     Extra variables (C(-e), AWX surveys) are a playbook's options, not inventory variables, and are not checked.
   - With O(check=true) it is the engine of the C(duplex.vmpair.check_site) playbook; it does not fail but
     returns the findings grouped by pair, the counts and the verdict, and writes a JSON and a JUnit XML report.
@@ -71,6 +72,21 @@ options:
         witness, vms, capacity, variables) and a suite C(site) for findings of no pair; a check with an error
         has a failure that carries the findings.
     type: path
+  level:
+    description:
+      - The level a run gives the VMs of O(vms) instead of their C(vmpair_vms) level (the C(level) option of the
+        C(duplex.vmpair.protect) playbook, C(-e level) or the AWX survey's Level). Ignored with O(check=true).
+      - A level the collection does not serve fails the task at once, before the inventory is read, with the same
+        rule as a VM's level in the site check (V(ft) is not available yet; any other word is no level).
+      - Each VM whose C(vmpair_vms) level it replaces gets a warning that names the VM and both levels.
+    type: str
+  vms:
+    description:
+      - With O(level), the VMs the run acts on, by name (other pairs' VMs are left out). Empty means every VM of
+        the host's pair.
+    type: list
+    elements: str
+    default: []
 notes:
   - The rules and every variable are described in C(docs/site_model.md) of the collection.
   - Synchronous levels have a round-trip limit for their replication links (V(ha) 5 ms, V(ft) 1 ms), which a pair

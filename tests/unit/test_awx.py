@@ -24,6 +24,8 @@ import zipfile
 import pytest
 import yaml
 
+from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
+from ansible_collections.duplex.vmpair.tests.unit import sitedata
 from ansible_collections.duplex.vmpair.tests.unit.collection_artifact import REPO_ROOT, artifact_names
 
 PLAYBOOKS = os.path.join(REPO_ROOT, "playbooks")
@@ -361,6 +363,24 @@ def test_survey_variables_are_read_by_the_playbook(name):
             assert reads_variable(name, question["variable"]), (
                 "job template %r asks for %r, but neither playbooks/%s.yml nor a role it runs reads it"
                 % (template["name"], question["variable"], name)
+            )
+
+
+def test_the_protect_survey_offers_exactly_the_levels_check_site_accepts():
+    """The survey's Level, check_site and protect.yml's -e level (the same rule, in the site_model action) agree:
+    each level offered passes check_site as a VM's level, each level of the vocabulary not offered (ft) fails it."""
+    (template,) = templates_for("protect")
+    (question,) = [q for q in template["survey_spec"]["spec"] if q["variable"] == "level"]
+    assert sorted(question["choices"]) == sorted(site_model.SERVED_LEVELS)
+    for level in site_model.LEVELS:
+        pairs, witnesses, hostvars = sitedata.site()
+        sitedata.set_pair_var(hostvars, "vmpair_vms", [{"name": "web1", "level": level}])
+        errors = [str(p) for p in site_model.check_site(pairs, witnesses, hostvars).errors]
+        if level in question["choices"]:
+            assert errors == [], "the survey offers level %s, which check_site refuses: %s" % (level, errors)
+        else:
+            assert [e for e in errors if "vmpair_vms[web1].level" in e], (
+                "the survey leaves out level %s, which check_site accepts" % level
             )
 
 

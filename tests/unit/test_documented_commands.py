@@ -220,12 +220,10 @@ COMMANDS = documented_commands()
 RUN = [c for c in COMMANDS if playbook_of(c.text)]
 
 
-@pytest.fixture(scope="module")
-def sites(tmp_path_factory):
-    """(run, {"vaulted"|"inline": a directory with inventory.yml and group_vars/vmpair_pairs/vault.yml}, the vault
-    password file). run(argv, cwd) runs a command once: a command documented twice runs once."""
-    base = tmp_path_factory.mktemp("documented")
-    env = ansible_env(base)
+def documented_site(base, env):
+    """Write the docs' site under base: ({"vaulted"|"inline": a directory with inventory.yml and
+    group_vars/vmpair_pairs/vault.yml}, the vault password file). Its hosts do not answer (UNREACHABLE);
+    tests/unit/test_awx_runner.py launches the AWX job templates on the same site."""
     site = the_site()
     site["pairs"]["pair_mail"]["vars"]["vmpair_vms"] = [
         {
@@ -250,6 +248,16 @@ def sites(tmp_path_factory):
         dump(base / layout / "inventory.yml", inventory)
         dump(base / layout / "group_vars" / "vmpair_pairs" / "vault.yml", vault_yml)
         layouts[layout] = base / layout
+    return layouts, vault["password_file"]
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory):
+    """(run, {"vaulted"|"inline": a directory with inventory.yml and group_vars/vmpair_pairs/vault.yml}, the vault
+    password file). run(argv, cwd) runs a command once: a command documented twice runs once."""
+    base = tmp_path_factory.mktemp("documented")
+    env = ansible_env(base)
+    layouts, password_file = documented_site(base, env)
     done = {}
 
     def run(argv, cwd):
@@ -258,7 +266,7 @@ def sites(tmp_path_factory):
             done[key] = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
         return done[key]
 
-    return run, layouts, vault["password_file"]
+    return run, layouts, password_file
 
 
 def test_the_table_lists_every_documented_command():

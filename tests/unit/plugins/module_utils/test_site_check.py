@@ -19,8 +19,8 @@ import re
 import pytest
 
 from ansible_collections.duplex.vmpair.plugins.action.site_model import known_variables
+from ansible_collections.duplex.vmpair.plugins.module_utils import drbd_base, site_addresses, site_base, site_report
 from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
-from ansible_collections.duplex.vmpair.plugins.module_utils import site_addresses, site_base, site_report
 from ansible_collections.duplex.vmpair.tests.unit.sitedata import add_pair, set_pair_var, site
 
 REPO_ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
@@ -235,6 +235,11 @@ FAULTS = [
         ("pair pair_mail", "vmpair_vms[mbx-exec].level", "'gold' is not a protection level"),
     ),
     (
+        "vm-level-ft",
+        lambda p, w, hv: _vm(hv, level="ft"),
+        ("pair pair_mail", "vmpair_vms[mbx-exec].level", "level ft (fault tolerance) is not available yet"),
+    ),
+    (
         "vm-size",
         lambda p, w, hv: _vm(hv, memory_mib=-4),
         ("pair pair_mail", "vmpair_vms[mbx-exec].memory_mib", "-4 is not a positive whole number"),
@@ -281,11 +286,6 @@ FAULTS = [
             "vmpair_links[link0].rtt_ms",
             "(mbx-exec) but its round trip is 12 ms, above the 5 ms limit",
         ),
-    ),
-    (
-        "latency-ft",
-        lambda p, w, hv: (_vm(hv, level="ft"), _link(hv, 0, rtt_ms=2.5)),
-        ("pair pair_mail", "vmpair_links[link0].rtt_ms", "round trip is 2.5 ms, above the 1 ms limit for ft"),
     ),
     (
         "latency-own-limit",
@@ -389,6 +389,46 @@ def test_latency_applies_to_replication_links_and_synchronous_levels_only():
     assert len(check(pairs, witnesses, hostvars).errors) == 1
     _vm(hostvars, level="recovery")  # asynchronous recovery copies wait for no round trip
     assert check(pairs, witnesses, hostvars).problems == []
+
+
+def test_level_ft_is_refused_with_the_reason_protect_gives_and_the_fix():
+    """check_site says what protect.yml and the modules say: ft is not available yet, use ha (one wording)."""
+    pairs, witnesses, hostvars = two_pairs()
+    _vm(hostvars, level="ft")
+    [error] = check(pairs, witnesses, hostvars).errors
+    assert str(error) == (
+        "pair pair_mail: vmpair_vms[mbx-exec].level: level ft (fault tolerance) is not available yet, "
+        "so protect.yml refuses it. Fix: Use ha."
+    )
+    assert (error.severity, error.check, error.pair) == ("error", "vms", "pair_mail")
+    assert error.message.startswith(site_base.FT_UNAVAILABLE)
+    assert drbd_base.FT_REFUSED == site_base.FT_UNAVAILABLE + ": use ha"  # the modules' refusal, same words
+
+
+def test_levels_served_are_one_list_that_check_site_and_the_drbd_layer_share():
+    assert set(site_base.SERVED_LEVELS) < set(site_base.LEVELS)
+    assert set(drbd_base.LEVELS) == set(site_base.SERVED_LEVELS)
+    for level in site_base.LEVELS:
+        pairs, witnesses, hostvars = two_pairs()
+        _vm(hostvars, level=level)
+        errors = check(pairs, witnesses, hostvars).errors
+        assert (errors == []) == (level in site_base.SERVED_LEVELS), (level, [str(p) for p in errors])
+        if level in site_base.SERVED_LEVELS:
+            assert drbd_base.level_settings(level)
+        else:
+            with pytest.raises(drbd_base.LevelError):
+                drbd_base.level_settings(level)
+
+
+def test_an_ft_vm_is_still_checked_against_the_ft_round_trip_limit():
+    """ft keeps its latency limit (vmpair_sync_rtt_limit_ms.ft) for when it exists: both errors are reported."""
+    pairs, witnesses, hostvars = two_pairs()
+    _vm(hostvars, level="ft")
+    _link(hostvars, 0, rtt_ms=2.5)
+    errors = check(pairs, witnesses, hostvars).errors
+    assert sorted(p.variable for p in errors) == ["vmpair_links[link0].rtt_ms", "vmpair_vms[mbx-exec].level"]
+    latency = [p for p in errors if p.check == "latency"][0]
+    assert "round trip is 2.5 ms, above the 1 ms limit for ft" in latency.message
 
 
 def test_no_witness_on_one_site_is_a_warning_that_explains_the_fence_race():
