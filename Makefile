@@ -1,7 +1,7 @@
 # duplex.vmpair: development, test and demo entry points.
 # Run as root on Debian 12. Every target is idempotent and quick when already done.
 #   make demo   # real-kernel lab + site.yml + a running VM protected live + the pair's state
-#   make test   # lint, sanity, galaxy-importer, unit tests (2.17, 2.19), EE, Molecule scenarios (about 50 min on 2 cores)
+#   make test   # lint, sanity, galaxy-importer, unit tests, the 2.20/2.21 matrix, EE, Molecule scenarios (about 55 min on 2 cores)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -10,8 +10,8 @@ SHELL := /bin/bash
 MAKEFLAGS += --no-print-directory
 
 PYTHON ?= python3
-# The `ansible` release built on ansible-core 2.17: source of the vendored collections.
-ANSIBLE_PACKAGE_VERSION ?= 10.7.0
+# The `ansible` release built on ansible-core 2.19 (.venv's): source of the vendored collections.
+ANSIBLE_PACKAGE_VERSION ?= 12.3.0
 DEMO_LAB ?= vmpair-demo
 DEMO_INVENTORY ?= lab/.state/$(DEMO_LAB).yml
 # MiB of RAM per lab host, how many test VMs (guest1..guestN, 160 MiB each) the demo starts and
@@ -28,8 +28,8 @@ MOLECULE_SCENARIOS ?= default xen real-kernel-quick
 VMPAIR_REAL_KERNEL ?= 1
 
 VENV := $(CURDIR)/.venv
-# ansible-core 2.19 for the unit tests' second run (requirements-2.19.txt)
-VENV_219 := $(CURDIR)/.venv-2.19
+# The newer ansible-core releases: sanity and unit tests in the Debian 13 root (requirements-CORE.txt)
+MATRIX_CORES ?= 2.20 2.21
 BUILD := $(CURDIR)/.build
 ORIG_PATH := $(PATH)
 
@@ -48,7 +48,7 @@ export PY_COLORS ?= $(if $(CI),0,1)
 LAB := python3 lab/lab.py
 VENV_PY_VERSION = $(shell $(VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: help deps tools venv collections lab-deps lint sanity importer unit unit-2.19 ee molecule test test-real-kernel demo lab-down \
+.PHONY: help deps tools venv collections lab-deps lint sanity importer unit matrix ee molecule test test-real-kernel demo lab-down \
 	build bench changelog clean
 
 help: ## list the targets
@@ -93,13 +93,8 @@ unit: venv collections ## pytest tests/unit
 importer: venv ## galaxy-importer (Galaxy's and Automation Hub's upload check) on the built tarball, offline
 	scripts/galaxy-importer.sh
 
-unit-2.19: collections ## pytest tests/unit again on ansible-core 2.19 (.venv-2.19 from requirements-2.19.txt)
-	@if ! cmp -s requirements-2.19.txt $(VENV_219)/.requirements || ! $(VENV_219)/bin/python -c '' 2>/dev/null; then \
-	    PATH="$(ORIG_PATH)"; echo "unit-2.19: creating $(VENV_219)"; rm -rf $(VENV_219); \
-	    $(PYTHON) -m venv $(VENV_219); $(VENV_219)/bin/pip install -qq -r requirements-2.19.txt; \
-	    cp requirements-2.19.txt $(VENV_219)/.requirements; fi
-	PATH=$(VENV_219)/bin:$$PATH PYTHONPATH=$(ANSIBLE_COLLECTIONS_PATH)$${PYTHONPATH:+:$$PYTHONPATH} \
-	    $(VENV_219)/bin/pytest tests/unit -q -p no:cacheprovider
+matrix: collections ## sanity and unit tests on ansible-core $(MATRIX_CORES), in a Debian 13 root (Python 3.13)
+	scripts/matrix.sh "$(APT_TOOLS)" $(MATRIX_CORES)
 
 ee: deps ## execution environment: ansible-builder build, check_site and syntax checks in it (navigator)
 	$(LAB) image

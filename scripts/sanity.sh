@@ -52,20 +52,26 @@ print(re.search(r"pip='([0-9.]+)'", source.read_text()).group(1))
 PY
 )
 bootstrap="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
-if [[ ! -s "$bootstrap" ]]; then
-    mkdir -p "$(dirname "$bootstrap")"
-    cat > "$bootstrap.tmp" <<'PY'
+# Rewritten whenever its text here changes (a copy from an older version of this script is replaced).
+stand_in=$(cat <<'PY'
 """Stand-in for ansible-test's get-pip bootstrap script (written by duplex.vmpair scripts/sanity.sh).
 
-ansible-test runs it in a venv created without pip, with pip's arguments (pinned pip,
-setuptools, wheel) in sys.argv[1:]."""
+ansible-test runs it in a venv created without pip, with get-pip's arguments (pinned pip, and on
+newer releases get-pip's own --no-setuptools/--no-wheel, which pip itself does not know) in
+sys.argv[1:]."""
 
 import subprocess
 import sys
 
+GET_PIP_ONLY = ("--no-setuptools", "--no-wheel")
+args = [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY]
 subprocess.check_call([sys.executable, "-m", "ensurepip", "--default-pip"], stdout=subprocess.DEVNULL)
-subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", *sys.argv[1:]])
+subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", *args])
 PY
+)
+if [[ ! -s "$bootstrap" || "$(cat "$bootstrap")" != "$stand_in" ]]; then
+    mkdir -p "$(dirname "$bootstrap")"
+    printf '%s\n' "$stand_in" >"$bootstrap.tmp"
     mv "$bootstrap.tmp" "$bootstrap"
 fi
 

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # `make test`: every stage in turn, each timed, then a table of where the time went.
-#   scripts/test.sh [STAGE ...]     (default: deps lint sanity importer unit unit-2.19 ee molecule)
+#   scripts/test.sh [STAGE ...]     (default: deps lint sanity importer unit matrix ee molecule)
 # A failed stage does not stop the later ones (one run shows every failure); the exit status is 1
 # when any failed. The times (and Molecule's per scenario and per step, from scripts/steptimes.py)
 # are in .build/test-times.tsv, and printed at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 stages=("$@")
-[[ ${#stages[@]} -gt 0 ]] || stages=(deps lint sanity importer unit unit-2.19 ee molecule)
+[[ ${#stages[@]} -gt 0 ]] || stages=(deps lint sanity importer unit matrix ee molecule)
 mkdir -p .build
 export VMPAIR_TEST_TIMES=$PWD/.build/test-times.tsv
 : >"$VMPAIR_TEST_TIMES"

@@ -26,6 +26,7 @@ import sys
 import tempfile
 
 import pytest
+from ansible.module_utils.common.parameters import PASS_VARS
 
 REPO_ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COLLECTION = "ansible_collections.duplex.vmpair"
@@ -134,6 +135,11 @@ def run_module(capsys):
         args = dict(args)
         args["_ansible_check_mode"] = check_mode
         args["_ansible_diff"] = diff
+        # ansible-core 2.21 returns `invocation` only where the controller asks for it
+        # (inject_invocation, off by default); earlier releases always do and refuse the option.
+        # Ask where it exists, so the masking of secrets in it is tested on every release.
+        if "inject_invocation" in PASS_VARS:
+            args["_ansible_inject_invocation"] = True
         capsys.readouterr()
         with _module_args(args), _on_a_host():
             with pytest.raises(SystemExit) as exc:

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make matrix`: ansible-test sanity and the unit tests on the newer ansible-core releases, each in
+# the Debian 13 root (scripts/debian13.sh; they need Python 3.12 or later). The main pipeline
+# (`make sanity`, `make unit`, Molecule) runs on .venv's release. The cores run side by side, one
+# log each (.build/matrix-CORE.log), printed when both are done.
+#   scripts/matrix.sh "APT PACKAGES" CORE...
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+packages=$1
+shift
+cores=("$@")
+
+scripts/debian13.sh root "$packages" || exit 1
+for core in "${cores[@]}"; do
+    scripts/debian13.sh venv "$core" || exit 1
+done
+
+one_core() {
+    local core=$1 status=0
+    echo "matrix $core: $(scripts/debian13.sh run --core "$core" ansible --version 2>/dev/null | head -n 1)"
+    # ansible-test wants the collection under ansible_collections/NS/NAME: one copy per core.
+    scripts/debian13.sh run --core "$core" scripts/sanity.sh ".build/matrix-$core" \
+        --venv --requirements --python 3.13 --color no || status=1
+    scripts/debian13.sh run --core "$core" env PYTHONPATH="$PWD/.build/collections" \
+        ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 pytest tests/unit -q -p no:cacheprovider || status=1
+    return $status
+}
+
+declare -A pids
+for core in "${cores[@]}"; do
+    one_core "$core" >".build/matrix-$core.log" 2>&1 &
+    pids[$core]=$!
+done
+failed=()
+for core in "${cores[@]}"; do
+    if ! wait "${pids[$core]}"; then failed+=("$core"); fi
+    echo "=============================== matrix: ansible-core $core ==============================="
+    cat ".build/matrix-$core.log"
+done
+if [[ ${#failed[@]} -gt 0 ]]; then
+    echo "matrix: FAILED on ansible-core ${failed[*]} (logs: .build/matrix-CORE.log)" >&2
+    exit 1
+fi
+echo "matrix: sanity and unit tests passed on ansible-core ${cores[*]}"
