@@ -26,6 +26,9 @@ DEMO_GUEST_PERIOD ?= 0.2
 # `make test-real-kernel`. VMPAIR_REAL_KERNEL=0 leaves the real-kernel scenarios out.
 MOLECULE_SCENARIOS ?= default xen real-kernel-quick
 VMPAIR_REAL_KERNEL ?= 1
+# The Debian releases of the container lab images `make molecule` builds (each scenario picks its
+# own with VMPAIR_LAB_SUITE in its molecule.yml: default runs on trixie, xen on bookworm).
+LAB_SUITES ?= bookworm trixie
 
 VENV := $(CURDIR)/.venv
 # The newer ansible-core releases: sanity and unit tests in the Debian 13 root (requirements-CORE.txt)
@@ -38,6 +41,11 @@ ORIG_PATH := $(PATH)
 APT_TOOLS := pcs pacemaker pacemaker-cli-utils corosync corosync-qdevice corosync-qnetd \
 	drbd-utils lvm2 libvirt-clients libvirt-daemon resource-agents fence-agents \
 	git shellcheck
+
+# The same tools in the Debian 13 root of `make matrix`, where fence-agents is a metapackage of
+# every agent (600 packages): only the agents the unit tests use.
+DEBIAN13_TOOLS := $(filter-out fence-agents,$(APT_TOOLS)) fence-agents-ipmilan fence-agents-apc-snmp \
+	fence-agents-redfish fence-agents-dummy
 
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(BUILD)/collections
@@ -94,14 +102,14 @@ importer: venv ## galaxy-importer (Galaxy's and Automation Hub's upload check) o
 	scripts/galaxy-importer.sh
 
 matrix: collections ## sanity and unit tests on ansible-core $(MATRIX_CORES), in a Debian 13 root (Python 3.13)
-	scripts/matrix.sh "$(APT_TOOLS)" $(MATRIX_CORES)
+	scripts/matrix.sh "$(DEBIAN13_TOOLS)" $(MATRIX_CORES)
 
 ee: deps ## execution environment: ansible-builder build, check_site and syntax checks in it (navigator)
 	$(LAB) image
 	tests/integration/ee/run.sh
 
-molecule: deps ## Molecule: container lab (default with its faults, xen), then real-kernel-quick (QEMU VMs)
-	$(LAB) image
+molecule: deps ## Molecule: container lab (default on Debian 13 with its faults, xen on Debian 12), then real-kernel-quick (QEMU VMs)
+	for suite in $(LAB_SUITES); do VMPAIR_LAB_SUITE=$$suite $(LAB) image; done
 	$(if $(filter 1,$(VMPAIR_REAL_KERNEL)),$(LAB) vm image)
 	VMPAIR_REAL_KERNEL=$(VMPAIR_REAL_KERNEL) MOLECULE_SCENARIOS="$(MOLECULE_SCENARIOS)" scripts/molecule.sh
 

@@ -8,14 +8,30 @@ import time
 
 LAB_DIR = os.path.dirname(os.path.abspath(__file__))
 STATE_DIR = os.path.join(LAB_DIR, ".state")
-BASE_IMAGE = "localhost/vmpair-lab-base"
-NODE_IMAGE = "localhost/vmpair-lab-node"
+# The Debian release of the container lab's hosts: bookworm (Debian 12, the default) or trixie
+# (Debian 13), from VMPAIR_LAB_SUITE. Each release has its own images (trixie's names end in
+# -trixie), so both can be kept; `VMPAIR_LAB_SUITE=trixie lab.py image` builds trixie's, and a lab
+# started with the variable set runs on them. The real-kernel (VM) lab is Debian 12 only.
+LAB_SUITES = ("bookworm", "trixie")
+SUITE = os.environ.get("VMPAIR_LAB_SUITE") or "bookworm"
+_SUITE_TAG = "" if SUITE == "bookworm" else "-" + SUITE
+BASE_IMAGE = "localhost/vmpair-lab-base" + _SUITE_TAG
+NODE_IMAGE = "localhost/vmpair-lab-node" + _SUITE_TAG
 HASH_LABEL = "io.duplex.vmpair.lab.inputs"
 PODMAN_SOCKET = "/run/podman/podman.sock"
 
 
 class LabError(Exception):
     """An error with a message meant for the user; lab.py prints it and exits 1."""
+
+
+def check_suite():
+    """Refuse a VMPAIR_LAB_SUITE the lab cannot build, naming the variable and the fix."""
+    if SUITE not in LAB_SUITES:
+        raise LabError(
+            f"VMPAIR_LAB_SUITE={SUITE} is not a release the lab builds. Fix: set it to one of "
+            f"{', '.join(LAB_SUITES)}, or unset it for bookworm."
+        )
 
 
 def log(msg):

@@ -10,7 +10,19 @@ import subprocess
 import tempfile
 import time
 
-from labcore import BASE_IMAGE, HASH_LABEL, LAB_DIR, NODE_IMAGE, LabError, fmt_time, image_label, log, run
+from labcore import (
+    BASE_IMAGE,
+    HASH_LABEL,
+    LAB_DIR,
+    NODE_IMAGE,
+    SUITE,
+    LabError,
+    check_suite,
+    fmt_time,
+    image_label,
+    log,
+    run,
+)
 
 HOST_PACKAGES = [
     "podman",
@@ -32,7 +44,6 @@ CONTAINERS_SETTINGS = {
     "containers": {"default_ulimits": '["nofile=20000:20000", "nproc=32768:32768"]'},
     "engine": {"runtime": '"runc"', "cgroup_manager": '"cgroupfs"', "events_logger": '"file"'},
 }
-SUITE = "bookworm"
 BASE_INCLUDE = ["systemd", "systemd-sysv", "python3", "python3-apt", "iproute2", "iputils-ping", "procps", "dbus"]
 # Bump when the base recipe below changes in a way that needs a rebuild.
 BASE_RECIPE = "1"
@@ -135,13 +146,22 @@ def _entries(path):
                 yield [uri], [suite], comps.split(), signed.group(1) if signed else None
 
 
-def find_mirror():
-    """The URI the host's apt uses for the Debian suite (main component)."""
-    for path in apt_source_files():
-        for uris, suites, components, _signed in _entries(path):
-            if SUITE in suites and "main" in components and uris:
-                return uris[0].rstrip("/")
-    raise LabError(f"no '{SUITE} main' entry found in the host's apt sources")
+def find_mirror(suite=SUITE):
+    """The URI the host's apt uses for the Debian suite (main component); for a release the host
+    does not run (trixie on a Debian 12 host), the mirror of the host's own Debian release."""
+    entries = [e for path in apt_source_files() for e in _entries(path)]
+    for uris, suites, components, _signed in entries:
+        if suite in suites and "main" in components and uris:
+            return uris[0].rstrip("/")
+    for uris, suites, components, _signed in entries:
+        if "main" in components and uris and any(s.isalpha() for s in suites):
+            return uris[0].rstrip("/")
+    raise LabError(f"no Debian 'main' entry found in the host's apt sources to fetch {suite} from")
+
+
+def host_runs(suite):
+    """True when the host's apt sources name the suite (so they can be copied into an image)."""
+    return any(suite in suites for path in apt_source_files() for _u, suites, _c, _s in _entries(path))
 
 
 # ----------------------------------------------------------------------------- images
@@ -154,7 +174,7 @@ def sha256_of(parts):
 
 
 def base_hash(mirror):
-    sources = [open(f, "rb").read() for f in apt_source_files()]
+    sources = [open(f, "rb").read() for f in apt_source_files()] if host_runs(SUITE) else []
     return sha256_of([BASE_RECIPE, SUITE, mirror, ",".join(BASE_INCLUDE), *sources])
 
 
@@ -162,8 +182,14 @@ def node_hash(base):
     return sha256_of([base] + [open(os.path.join(LAB_DIR, f), "rb").read() for f in NODE_FILES])
 
 
-def _copy_sources(rootfs):
-    """Copy the host's apt sources into the image (entries whose keyring is missing are skipped)."""
+def _copy_sources(rootfs, suite=SUITE, mirror=None):
+    """Copy the host's apt sources into the image (entries whose keyring is missing are skipped).
+    For a release the host does not run, the release's main and -updates from the mirror instead
+    (debootstrap wrote the first line)."""
+    if not host_runs(suite):
+        with open(os.path.join(rootfs, "etc/apt/sources.list"), "w", encoding="utf-8") as handle:
+            handle.write(f"deb {mirror} {suite} main\ndeb {mirror} {suite}-updates main\n")
+        return
     for path in apt_source_files():
         keyrings = [s for _u, _s, _c, s in _entries(path) if s]
         if any(not os.path.exists(os.path.join(rootfs, k.lstrip("/"))) for k in keyrings):
@@ -182,7 +208,7 @@ def build_base(mirror, digest):
             ["debootstrap", "--variant=minbase", f"--include={','.join(BASE_INCLUDE)}", SUITE, rootfs, mirror],
             capture=False,
         )
-        _copy_sources(rootfs)
+        _copy_sources(rootfs, SUITE, mirror)
         open(os.path.join(rootfs, "etc/machine-id"), "w").close()  # one id per container
         for leftover in glob.glob(os.path.join(rootfs, "var/lib/apt/lists/*_*")):
             os.remove(leftover)
@@ -220,6 +246,8 @@ def build_node(digest):
                 "--pull=never",
                 "--label",
                 f"{HASH_LABEL}={digest}",
+                "--build-arg",
+                f"BASE={BASE_IMAGE}",
                 "-t",
                 NODE_IMAGE,
                 "-f",
@@ -231,6 +259,7 @@ def build_node(digest):
 
 
 def cmd_image(args):
+    check_suite()
     total = time.monotonic()
     mirror = find_mirror()
     bdigest = base_hash(mirror)
@@ -253,6 +282,12 @@ def cmd_image(args):
         log(f"{image}: built ({digest[:12]}) in {fmt_time(time.monotonic() - started)}")
     print(
         json.dumps(
-            {"base": BASE_IMAGE, "node": NODE_IMAGE, "mirror": mirror, "seconds": round(time.monotonic() - total, 1)}
+            {
+                "suite": SUITE,
+                "base": BASE_IMAGE,
+                "node": NODE_IMAGE,
+                "mirror": mirror,
+                "seconds": round(time.monotonic() - total, 1),
+            }
         )
     )

@@ -13,6 +13,7 @@ from labcore import (
     PODMAN_SOCKET,
     STATE_DIR,
     LabError,
+    check_suite,
     container_state,
     fmt_time,
     log,
@@ -221,6 +222,7 @@ def link_interface(name, index, role, link):
 
 
 def cmd_up(args):
+    check_suite()
     started = time.monotonic()
     if podman("image", "exists", NODE_IMAGE, check=False).returncode != 0:
         raise LabError(f"image {NODE_IMAGE} is missing: run `lab.py image` first")

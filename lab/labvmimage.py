@@ -20,6 +20,9 @@ VM_STATE = os.path.join(STATE_DIR, "vm")
 IMAGE_DIR = os.path.join(VM_STATE, "image")
 KEY = os.path.join(VM_STATE, "lab_ed25519")
 VM_DIR = os.path.join(LAB_DIR, "vm")
+# The real-kernel lab's release (Debian 12 with its kernel 6.1 and DRBD 8.4), whatever VMPAIR_LAB_SUITE
+# says for the container lab.
+VM_SUITE = "bookworm"
 HOST_PACKAGES = ["qemu-system-x86", "qemu-utils", "debootstrap", "openssh-client", "openssl", "e2fsprogs"]
 INCLUDE = [
     "systemd",
@@ -96,7 +99,7 @@ def image_hash(mirror, kernel):
     files = [open(os.path.join(LAB_DIR, f), "rb").read() for f in INPUT_FILES]
     pubkey = open(KEY + ".pub", "rb").read()
     return labimage.sha256_of(
-        [RECIPE, labimage.SUITE, mirror, ",".join(INCLUDE), ROOT_SIZE, *kernel, pubkey, *sources, *files]
+        [RECIPE, VM_SUITE, mirror, ",".join(INCLUDE), ROOT_SIZE, *kernel, pubkey, *sources, *files]
     )
 
 
@@ -132,12 +135,12 @@ def build(mirror, kernel, digest):
         steps["kernel download"] = time.monotonic() - started
 
         started = time.monotonic()
-        log(f"debootstrap {labimage.SUITE} from {mirror}")
+        log(f"debootstrap {VM_SUITE} from {mirror}")
         run(
-            ["debootstrap", "--variant=minbase", f"--include={','.join(INCLUDE)}", labimage.SUITE, rootfs, mirror],
+            ["debootstrap", "--variant=minbase", f"--include={','.join(INCLUDE)}", VM_SUITE, rootfs, mirror],
             capture=False,
         )
-        labimage._copy_sources(rootfs)  # noqa: SLF001 - shared with the container image
+        labimage._copy_sources(rootfs, VM_SUITE, mirror)  # noqa: SLF001 - shared with the container image
         steps["debootstrap"] = time.monotonic() - started
 
         started = time.monotonic()
@@ -194,7 +197,7 @@ def build(mirror, kernel, digest):
 def cmd_image(args):
     started = time.monotonic()
     ensure_key()
-    mirror = labimage.find_mirror()
+    mirror = labimage.find_mirror(VM_SUITE)
     kernel = kernel_package()
     digest = image_hash(mirror, kernel)
     current = image_info()
