@@ -43,9 +43,10 @@ APT_TOOLS := pcs pacemaker pacemaker-cli-utils corosync corosync-qdevice corosyn
 	git shellcheck
 
 # The same tools in the Debian 13 root of `make matrix`, where fence-agents is a metapackage of
-# every agent (600 packages): only the agents the unit tests use.
+# every agent (600 packages): only the agents the unit tests use, and ssh (the unit tests' plays
+# reach hosts that do not answer over ssh; the full fence-agents brought it in).
 DEBIAN13_TOOLS := $(filter-out fence-agents,$(APT_TOOLS)) fence-agents-ipmilan fence-agents-apc-snmp \
-	fence-agents-redfish fence-agents-dummy
+	fence-agents-redfish fence-agents-dummy openssh-client
 
 export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(BUILD)/collections

@@ -114,9 +114,15 @@ cmd_run() {
 [[ $(id -u) == 0 ]] || die "run as root (debootstrap, chroot and mounts)"
 action=${1:-}
 shift || true
+lock() {
+    # One build of the root or a venv at a time (a second waits, then finds it done).
+    mkdir -p "$(dirname "$root")"
+    exec 9>"$root.lock"
+    flock 9
+}
 case $action in
-root) cmd_root "$@" ;;
-venv) cmd_venv "$@" ;;
+root) lock && cmd_root "$@" ;;
+venv) lock && cmd_venv "$@" ;;
 run) cmd_run "$@" ;;
 *) die "usage: debian13.sh root|venv|run ..." ;;
 esac
