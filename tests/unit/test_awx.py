@@ -25,11 +25,11 @@ import pytest
 import yaml
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
+from ansible_collections.duplex.vmpair.tests.awxjob import AWX, MACHINE_CREDENTIAL, VAULT_CREDENTIAL, job_templates
 from ansible_collections.duplex.vmpair.tests.unit import sitedata
 from ansible_collections.duplex.vmpair.tests.unit.collection_artifact import REPO_ROOT, artifact_names
 
 PLAYBOOKS = os.path.join(REPO_ROOT, "playbooks")
-AWX = os.path.join(REPO_ROOT, "awx")
 NAMESPACE = "duplex.vmpair."
 SURVEY_TYPES = {"text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect"}
 # Keys of a task that are not its module (ansible-core's task keywords, plus blocks and handlers).
@@ -65,10 +65,6 @@ def wrappers():
         if isinstance(data, list) and any(isinstance(p, dict) and imported(p) for p in data):
             found[os.path.basename(path)] = data
     return found
-
-
-def job_templates():
-    return load(os.path.join(AWX, "job_templates.yml"))
 
 
 def templates_for(playbook):
@@ -428,8 +424,6 @@ def test_check_mode_analysis_finds_a_task_without_support():
 
 
 # ----------------------------------------------------------------------------- credentials, privilege escalation
-VAULT_CREDENTIAL = "vmpair vault"
-MACHINE_CREDENTIAL = "vmpair hosts"
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
 

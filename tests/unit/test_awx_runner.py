@@ -2,28 +2,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Every AWX job template of awx/job_templates.yml, launched the way AWX launches it: through ansible-runner.
 
-AWX's job runner (RunJob in awx/main/tasks/jobs.py) hands ansible-runner a private data directory and a
-command line; this test builds the same for each template and runs it with ``ansible_runner.run``
-(process isolation off, as in an execution environment, where the EE is the isolation):
-
-- ``project``: the AWX project, this repository's ``awx/`` (the template's ``playbook`` is a file of it);
-- ``requirements_collections``: where AWX installs ``awx/collections/requirements.yml`` at project sync,
-  here duplex.vmpair as this tree; the job's ``ANSIBLE_COLLECTIONS_PATH`` is that directory alone;
-- ``env/extravars``: the job's extra variables, merged as AWX merges them (the template's ``extra_vars``,
-  then its survey's defaults, then the launch's answers: a value for each required question without a
-  default, multiple choice: its first choice, integer: its minimum, text: ANSWERS), plus AWX's own
-  ``awx_*``/``tower_*`` variables. Written as AWX writes them: every value that is not the template's own
-  ``extra_vars`` is ``!unsafe`` (AWX's default ALLOW_JINJA_IN_EXTRA_VARS=template). The answers must pass
-  AWX's launch-time survey validation (types, choices, min/max);
-- the command line: ``-u root`` for the machine credential, ``--become`` where ``become_enabled``,
-  ``--ask-vault-pass`` for the vault credential, whose password ansible-runner types at ansible-playbook's
-  ``Vault password:`` prompt (AWX's ``expect_passwords``); ``--check``, ``--diff``, ``--limit``, ``-v``
-  where the template sets its job type, diff mode, limit or verbosity;
-- the inventory: the docs' site of tests/unit/test_documented_commands.py (two pairs, witness qw1, VMs web1,
-  db1, app1) with its secrets in ``group_vars/vmpair_pairs/vault.yml`` encrypted as a whole file, so a job
-  without the vault password cannot read a pair host's variables. Its hosts do not answer (ssh to
-  127.0.0.1 port 1). (AWX itself imports an inventory into its database and gives the job a generated
-  inventory script; a file inventory with a vaulted vars file is the harder case for the vault credential.)
+tests/awxjob.py builds each job as AWX's job runner does (the private data directory with the project
+``awx/`` and duplex.vmpair in ``requirements_collections``, the extra variables of the template, its survey
+and AWX, the command line of the machine and vault credentials) and runs it with ``ansible_runner.run``;
+its docstring says how. Here the inventory is the docs' site of tests/unit/test_documented_commands.py (two
+pairs, witness qw1, VMs web1, db1, app1) with its secrets in ``group_vars/vmpair_pairs/vault.yml`` encrypted
+as a whole file, so a job without the vault password cannot read a pair host's variables. Its hosts do not
+answer (ssh to 127.0.0.1 port 1). (AWX itself imports an inventory into its database and gives the job a
+generated inventory script; a file inventory with a vaulted vars file is the harder case for the vault
+credential.)
 
 What each launch must do (test_the_template_launches[NAME]):
 
@@ -42,7 +29,8 @@ asks for it on launch.
 
 The negative tests launch broken copies of a template: without the vault credential, with a survey
 answer the playbook refuses, with a playbook that is not in the project. Each must fail those checks.
-The container lab (molecule/default) does not launch the templates: this is the offline half.
+This is the offline half: the container lab (molecule/default/user_paths.yml) launches "vmpair validate" and
+"vmpair check site" with the same tests/awxjob.py on its deployed pair, where both jobs must succeed.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -52,33 +40,31 @@ __metaclass__ = type
 import copy
 import os
 import re
-import sys
 
-import ansible_runner
 import pytest
 import yaml
 
-from ansible_collections.duplex.vmpair.tests.unit.plugins.action.test_site_model import REPO_ROOT, ansible_env
-from ansible_collections.duplex.vmpair.tests.unit.test_awx import (
+from ansible_collections.duplex.vmpair.tests.awxjob import (
     AWX,
-    MACHINE_CREDENTIAL,
+    MACHINE,
     VAULT_CREDENTIAL,
+    Unsafe,
+    job_cmdline,
+    job_extra_vars,
     job_templates,
+    run_job,
+    survey_errors,
 )
+from ansible_collections.duplex.vmpair.tests.unit.plugins.action.test_site_model import ansible_env
 from ansible_collections.duplex.vmpair.tests.unit.test_documented_commands import documented_site
 
 TEMPLATES = {t["name"]: t for t in job_templates()["controller_templates"]}
-# The answer an operator types for a required text question without a default, by variable, on the docs' site.
-ANSWERS = {"vms": "web1", "vm": "web1", "survivor": "hv-east", "host": "hv-east"}
-# The user of the machine credential ("vmpair hosts"): AWX gives it as -u.
-MACHINE_USER = "root"
+MACHINE_USER = MACHINE["username"]
 # Templates whose playbook runs on the control node only: {playbook: the last line of its verdict}.
 CONTROL_NODE = {
     "check_site.yml": "PASSED: 0 error(s), 0 warning(s); 2 pair(s) checked (0 with errors, 0 with warnings), "
     "1 witness(es), 3 VM(s).",
 }
-# What AWX adds to every job's extra variables (awx_meta_vars), with the tower_ names of older releases.
-AWX_META = {"job_id": 42, "job_launch_type": "manual", "user_name": "admin", "inventory_name": "vmpair site"}
 # Text that a job which got through its checks never shows.
 NEVER_SHOWN = (
     "is not a variable",
@@ -90,121 +76,6 @@ NEVER_SHOWN = (
 # An error of ansible-playbook itself (2.17: "ERROR! ...", 2.19: "[ERROR]: ..."), except a host that does not answer.
 PLAYBOOK_ERROR = re.compile(r"^(?:ERROR!|\[ERROR\]:) (?!Task failed: Failed to connect to the host).*$", re.M)
 UNREACHABLE_EXIT = 4  # ansible-playbook's exit code when hosts were unreachable
-
-
-class Unsafe(str):
-    """A string AWX writes as !unsafe into env/extravars: Ansible never templates it."""
-
-
-yaml.SafeDumper.add_representer(Unsafe, lambda dumper, value: dumper.represent_scalar("!unsafe", str(value)))
-
-
-def survey_errors(question, value):
-    """AWX's launch-time validation of one survey answer (SurveyJobTemplateMixin._survey_element_validation)."""
-    kind, name = question["type"], question["variable"]
-    if kind in ("text", "textarea", "password"):
-        if not isinstance(value, str):
-            return ["%s: %r is not a string" % (name, value)]
-        size = len(value)
-    elif kind == "integer":
-        if isinstance(value, bool) or not isinstance(value, int):  # AWX: true is not an integer
-            return ["%s: %r is not an integer" % (name, value)]
-        size = value
-    elif kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return ["%s: %r is not a number" % (name, value)]
-        size = value
-    elif kind == "multiplechoice":
-        return [] if value in question["choices"] else ["%s: %r is not one of %s" % (name, value, question["choices"])]
-    elif kind == "multiselect":
-        return [
-            "%s: %r is not among %s" % (name, v, question["choices"]) for v in value if v not in question["choices"]
-        ]
-    else:
-        return ["%s: unknown survey type %s" % (name, kind)]
-    low, high = question.get("min"), question.get("max")
-    errors = []
-    if low not in ("", None) and size < float(low):
-        errors.append("%s: %r is below the minimum %s" % (name, value, low))
-    if high not in ("", None) and size > float(high):
-        errors.append("%s: %r is above the maximum %s" % (name, value, high))
-    return errors
-
-
-def launch_answer(question):
-    """What the operator answers to a required question that has no default."""
-    kind = question["type"]
-    if kind == "multiplechoice":
-        return question["choices"][0]
-    if kind == "multiselect":
-        return question["choices"][:1]
-    if kind in ("integer", "float"):
-        return question["min"] if question.get("min") not in ("", None) else 1
-    assert question["variable"] in ANSWERS, "no answer for the required question %s: add one to ANSWERS" % question
-    return ANSWERS[question["variable"]]
-
-
-def job_extra_vars(template):
-    """The job's extra variables as AWX builds them: template extra_vars, survey defaults, launch answers
-    (all checked as AWX checks them at launch), then AWX's own variables; all but the template's are Unsafe."""
-    extra_vars = dict(template.get("extra_vars") or {})
-    safe = set(extra_vars)
-    answers = {}
-    if template.get("survey_enabled"):
-        for question in template["survey_spec"]["spec"]:
-            name = question["variable"]
-            if question.get("default") is not None:
-                answers[name] = question["default"]
-            elif question.get("required"):
-                answers[name] = launch_answer(question)
-        refused = [
-            e
-            for q in template["survey_spec"]["spec"]
-            if q["variable"] in answers
-            for e in survey_errors(q, answers[q["variable"]])
-        ]
-        assert refused == [], "AWX refuses the launch of %s: %s" % (template["name"], refused)
-    extra_vars.update(answers)
-    extra_vars.update(
-        {
-            "%s_%s" % (prefix, key): value
-            for prefix in ("awx", "tower")
-            for key, value in dict(AWX_META, job_template_name=template["name"]).items()
-        }
-    )
-    return {k: (Unsafe(v) if isinstance(v, str) and k not in safe else v) for k, v in extra_vars.items()}
-
-
-def job_cmdline(template):
-    """The options AWX's RunJob.build_args gives ansible-playbook for the template."""
-    credentials = template.get("credentials") or []
-    args = []
-    if MACHINE_CREDENTIAL in credentials:
-        args += ["-u", MACHINE_USER]
-    if template.get("become_enabled"):
-        args.append("--become")
-    if template.get("diff_mode"):
-        args.append("--diff")
-    if template.get("limit"):
-        args += ["--limit", template["limit"]]
-    if template.get("verbosity"):
-        args.append("-" + "v" * int(template["verbosity"]))
-    if template.get("job_type") == "check":
-        args.append("--check")
-    if VAULT_CREDENTIAL in credentials:
-        args.append("--ask-vault-pass")
-    return args
-
-
-def write_job(template, pdd):
-    """The private data directory of the template's job: project, collections, env/extravars."""
-    pdd.mkdir(parents=True)
-    (pdd / "project").symlink_to(AWX)
-    collection = pdd / "requirements_collections" / "ansible_collections" / "duplex"
-    collection.mkdir(parents=True)
-    (collection / "vmpair").symlink_to(REPO_ROOT)
-    (pdd / "env").mkdir()
-    (pdd / "env" / "extravars").write_text(yaml.safe_dump(job_extra_vars(template), sort_keys=False))
 
 
 class Launched(object):
@@ -257,34 +128,7 @@ def launch(tmp_path_factory):
         if template["name"] in done:
             return done[template["name"]]
         pdd = base / "jobs" / re.sub(r"\W+", "_", template["name"])
-        write_job(template, pdd)
-        envvars = {
-            # RunJob.build_env: the job's environment (colour off here, for the assertions on the output)
-            "ANSIBLE_COLLECTIONS_PATH": str(pdd / "requirements_collections"),
-            "ANSIBLE_ROLES_PATH": str(pdd / "requirements_roles"),
-            "ANSIBLE_RETRY_FILES_ENABLED": "False",
-            "ANSIBLE_HOST_KEY_CHECKING": "False",
-            "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True",
-            "ANSIBLE_PARAMIKO_RECORD_HOST_KEYS": "False",
-            "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_FORCE_COLOR": "0",
-            "JOB_ID": str(AWX_META["job_id"]),
-            # duplex.vmpair only where AWX installs it, not through the tests' own import path
-            "PYTHONPATH": "",
-            # the ansible-core of the tests' Python, as the EE's is the one on its PATH
-            "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
-        }
-        runner = ansible_runner.run(
-            private_data_dir=str(pdd),
-            playbook=template["playbook"],
-            inventory=inventory,
-            cmdline=" ".join(job_cmdline(template)),
-            passwords={r"Vault password:\s*?$": vault_password},
-            envvars=envvars,
-            process_isolation=False,
-            quiet=True,
-            timeout=300,
-        )
+        runner = run_job(template, pdd, inventory, vault_password)
         done[template["name"]] = Launched(template, runner)
         return done[template["name"]]
 
@@ -338,6 +182,10 @@ def test_a_job_is_built_as_awx_builds_it():
     validate = TEMPLATES["vmpair validate"]
     assert job_cmdline(validate) == ["-u", MACHINE_USER, "--become", "--ask-vault-pass"]
     assert job_cmdline(TEMPLATES["vmpair check site"]) == ["--ask-vault-pass"]
+    # A machine credential that sets its "Privilege Escalation Method".
+    su = dict(MACHINE, become_method="su")
+    assert job_cmdline(validate, su) == ["-u", MACHINE_USER, "--become", "--become-method", "su", "--ask-vault-pass"]
+    assert job_cmdline(TEMPLATES["vmpair check site"], su) == ["--ask-vault-pass"]  # no machine credential
     assert job_cmdline(dict(validate, job_type="check", limit="pair_mail:qw1", diff_mode=True)) == [
         "-u",
         MACHINE_USER,

@@ -28,33 +28,40 @@ How each runs, in test_documented_command[ID]:
   unknown variables) before it touches a host: the run must get through that to the hosts, so a host of
   pair_mail (hv-east, hv-west) is UNREACHABLE and no host failed (no refusal of a documented option, no
   "is not a variable").
+- **and against the container lab**: the commands the lab can serve (no DRBD kernel module, no VM there) also
+  run on the deployed lab pair, on the lab's inventory, in molecule/default/user_paths.yml (the default
+  scenario's verify step): exit 0, what the docs promise (validate's report and its JSON file say the pair is
+  fully redundant, check_site passes and writes its reports, maintenance enter leaves hv-east in standby and
+  exit brings it back online, as pcs reads it). test_the_container_lab_runs_the_commands_marked_for_it keeps
+  that file's commands equal to the rows marked so, with the same options; the file's header says where the
+  others run.
 
 The documented commands (test_the_table_lists_every_documented_command keeps this list equal to the docs:
 a new documented command fails it until it is listed here):
 
-- README.md#1, check_site, whole-file vault:
+- README.md#1, check_site, whole-file vault, and against the container lab (molecule/default/user_paths.yml):
     ansible-playbook -i inventory.yml duplex.vmpair.check_site --ask-vault-pass
 - README.md#2, syntax + unreachable, whole-file vault:
     ansible-playbook -i inventory.yml duplex.vmpair.site --ask-vault-pass
-- README.md#3, syntax + unreachable, whole-file vault:
+- README.md#3, syntax + unreachable, whole-file vault, and against the container lab (molecule/default/user_paths.yml):
     ansible-playbook -i inventory.yml duplex.vmpair.validate --ask-vault-pass
 - README.md#4, syntax + unreachable, whole-file vault:
     ansible-playbook -i inventory.yml duplex.vmpair.protect --ask-vault-pass
 - docs/awx.md#1, not run here (not a playbook of the collection: the user's own, for infra.aap_configuration):
     ansible-playbook configure_awx.yml -e aap_hostname=https://awx.example.com \
         -e aap_username=admin -e aap_password=...
-- docs/operations.md#1, syntax + unreachable:
+- docs/operations.md#1, syntax + unreachable, and against the container lab (molecule/default/user_paths.yml):
     ansible-playbook -i INVENTORY duplex.vmpair.validate
-- docs/operations.md#2, syntax + unreachable:
+- docs/operations.md#2, syntax + unreachable, and against the container lab (molecule/default/user_paths.yml):
     ansible-playbook -i INVENTORY duplex.vmpair.validate -e vmpair_validate_fail_on=critical \
         -e vmpair_validate_json_report=out/validate.json
-- docs/operations.md#3, syntax + unreachable:
+- docs/operations.md#3, syntax + unreachable, and against the container lab (molecule/default/user_paths.yml):
     ansible-playbook -i INVENTORY duplex.vmpair.maintenance -e host=hv-east -e action=enter
-- docs/operations.md#4, syntax + unreachable:
+- docs/operations.md#4, syntax + unreachable, and against the container lab (molecule/default/user_paths.yml):
     ansible-playbook -i INVENTORY duplex.vmpair.maintenance -e host=hv-east -e action=exit [-e move_back=true]
 - docs/operations.md#5, syntax + unreachable:
     ansible-playbook -i INVENTORY duplex.vmpair.rolling_update [-e vmpair_rolling_pairs=1] [-e move_back=true]
-- docs/operations.md#6, syntax + unreachable:
+- docs/operations.md#6, syntax + unreachable, and against the container lab (molecule/default/user_paths.yml):
     ansible-playbook -i INVENTORY duplex.vmpair.maintenance -e host=hv-east -e action=exit -e move_back=true
 - docs/operations.md#7, syntax + unreachable:
     ansible-playbook -i INVENTORY duplex.vmpair.split_brain -e vm=web1 -e survivor=hv-east [-e confirm=yes]
@@ -76,17 +83,17 @@ a new documented command fails it until it is listed here):
     ansible-playbook -i lab/.state/vmpair-demo.yml playbooks/site.yml
 - docs/quickstart.md#2, not run here (not a playbook of the collection: the lab's demo, run by make demo):
     ansible-playbook -i lab/.state/vmpair-demo.yml lab/demo.yml
-- docs/quickstart.md#3, syntax + unreachable:
+- docs/quickstart.md#3, syntax + unreachable, and against the container lab (molecule/default/user_paths.yml):
     ansible-playbook -i lab/.state/vmpair-demo.yml duplex.vmpair.validate
-- docs/quickstart.md#4, check_site:
+- docs/quickstart.md#4, check_site, and against the container lab (molecule/default/user_paths.yml):
     ansible-playbook -i inventory.yml duplex.vmpair.check_site
 - docs/quickstart.md#5, syntax + unreachable, whole-file vault:
     ansible-playbook -i inventory.yml duplex.vmpair.site --ask-vault-pass
-- docs/quickstart.md#6, syntax + unreachable, whole-file vault:
+- docs/quickstart.md#6, syntax + unreachable, whole-file vault, and against the container lab (molecule/default/user_paths.yml):
     ansible-playbook -i inventory.yml duplex.vmpair.validate --ask-vault-pass
-- docs/site_model.md#1, check_site:
+- docs/site_model.md#1, check_site, and against the container lab (molecule/default/user_paths.yml):
     ansible-playbook -i inventory.yml duplex.vmpair.check_site
-- docs/site_model.md#2, check_site, both reports written:
+- docs/site_model.md#2, check_site, both reports written, and against the container lab (molecule/default/user_paths.yml):
     ansible-playbook -i inventory.yml duplex.vmpair.check_site -e vmpair_check_strict=true \
         -e vmpair_check_json_report=out/site.json -e vmpair_check_junit_report=out/site.xml
 """
@@ -105,6 +112,7 @@ import shlex
 import subprocess
 
 import pytest
+import yaml
 
 from ansible_collections.duplex.vmpair.tests.unit.plugins.action.test_site_model import (
     REPO_ROOT,
@@ -125,6 +133,9 @@ UNREACHABLE = {
     "ansible_ssh_retries": 0,
     "ansible_ssh_timeout": 3,
 }
+# The rows of the table below that also run on the container lab's deployed pair, and that file.
+LAB_MARK = "and against the container lab (molecule/default/user_paths.yml)"
+USER_PATHS = os.path.join(REPO_ROOT, "molecule", "default", "user_paths.yml")
 # Documented commands that fail because the product is wrong: {ID: reason}.
 PRODUCT_BUGS = {}
 
@@ -271,6 +282,34 @@ def sites(tmp_path_factory):
 
 def test_the_table_lists_every_documented_command():
     assert table_rows() == [(c.id, c.text) for c in COMMANDS]
+
+
+def lab_commands():
+    """{ID: command} of the documented commands molecule/default/user_paths.yml runs (its first play's __commands)."""
+    with open(USER_PATHS, encoding="utf-8") as handle:
+        commands = yaml.safe_load(handle)[0]["vars"]["__commands"]
+    return {doc_id: " ".join(entry["command"].split()) for entry in commands.values() for doc_id in entry["docs"]}
+
+
+def any_inventory(command):
+    """The command with its inventory placeholder, whichever the docs use, written INVENTORY."""
+    words = command.split()
+    return " ".join(
+        "INVENTORY" if before == "-i" and word in INVENTORY_PLACEHOLDERS else word
+        for before, word in zip([""] + words[:-1], words, strict=True)
+    )
+
+
+def test_the_container_lab_runs_the_commands_marked_for_it():
+    """Each row marked LAB_MARK runs in user_paths.yml with exactly its documented options (every optional
+    part given), and nothing else runs there as a documented command."""
+    marked = re.findall(r"^- (\S+#\d+), [^\n]*%s:$" % re.escape(LAB_MARK), __doc__, re.M)
+    lab = lab_commands()
+    assert sorted(lab) == sorted(marked)
+    documented = {c.id: c.text for c in COMMANDS}
+    for doc_id, command in lab.items():
+        assert command.split()[command.split().index("-i") + 1] in INVENTORY_PLACEHOLDERS, command
+        assert any_inventory(command) == any_inventory(with_options(documented[doc_id])), doc_id
 
 
 def test_commands_are_read_from_blocks_and_inline_code_and_only_placeholders_are_replaced():
