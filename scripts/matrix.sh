@@ -15,14 +15,25 @@ for core in "${cores[@]}"; do
     scripts/debian13.sh venv "$core" || exit 1
 done
 
+in_core() {
+    # in_core CORE CMD...: CMD in the root with CORE's venv and a HOME of its own. The cores run side
+    # by side, and ansible-test keeps its sanity venvs under ~/.ansible/test with names that do not
+    # tell the cores apart: with one HOME, both built the same venv at once and one failed
+    # ("does not have pip available").
+    local core=$1
+    shift
+    # shellcheck disable=SC2016  # the inner script's variables are its own
+    scripts/debian13.sh run --core "$core" env HOME="/root/home-$core" \
+        /bin/sh -c 'mkdir -p "$HOME" && exec "$@"' in_core "$@"
+}
+
 one_core() {
     local core=$1 status=0
-    echo "matrix $core: $(scripts/debian13.sh run --core "$core" ansible --version 2>/dev/null | head -n 1)"
+    echo "matrix $core: $(in_core "$core" ansible --version 2>/dev/null | head -n 1)"
     # ansible-test wants the collection under ansible_collections/NS/NAME: one copy per core.
-    scripts/debian13.sh run --core "$core" scripts/sanity.sh ".build/matrix-$core" \
-        --venv --requirements --python 3.13 --color no || status=1
-    scripts/debian13.sh run --core "$core" env PYTHONPATH="$PWD/.build/collections" \
-        ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 pytest tests/unit -q -p no:cacheprovider || status=1
+    in_core "$core" scripts/sanity.sh ".build/matrix-$core" --venv --requirements --python 3.13 --color no || status=1
+    in_core "$core" env PYTHONPATH="$PWD/.build/collections" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 \
+        pytest tests/unit -q -p no:cacheprovider || status=1
     return $status
 }
 
