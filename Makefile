@@ -59,7 +59,7 @@ export PY_COLORS ?= $(if $(CI),0,1)
 LAB := python3 lab/lab.py
 VENV_PY_VERSION = $(shell $(VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: help deps tools venv collections lab-deps lint sanity importer unit matrix ee molecule test test-real-kernel demo lab-down \
+.PHONY: help deps tools venv collections lab-deps lint sanity importer unit debian13-root matrix ee molecule test test-real-kernel demo lab-down \
 	build bench changelog clean
 
 help: ## list the targets
@@ -103,6 +103,9 @@ unit: venv collections ## pytest tests/unit
 
 importer: venv ## galaxy-importer (Galaxy's and Automation Hub's upload check) on the built tarball, offline
 	scripts/galaxy-importer.sh
+
+debian13-root: ## the Debian 13 root of `make matrix` (.build/debian13; kept while its recipe holds)
+	scripts/debian13.sh root "$(DEBIAN13_TOOLS)"
 
 matrix: collections ## sanity and unit tests on ansible-core $(MATRIX_CORES), in a Debian 13 root (Python 3.13)
 	scripts/matrix.sh "$(DEBIAN13_TOOLS)" $(MATRIX_CORES)

@@ -25,6 +25,12 @@ for stage in "${stages[@]}"; do
   printf 'make %s\t%s\t%d\n' "$stage" "$status" "$((SECONDS - start))" >>"$VMPAIR_TEST_TIMES"
   # deps is what every later stage needs: nothing can run without it
   if [[ $stage == deps && $status == FAILED ]]; then break; fi
+  # The Debian 13 root that matrix needs is mostly downloads and dpkg: build it beside the stages
+  # before matrix (scripts/debian13.sh holds a lock, so matrix waits for it, then finds it built).
+  if [[ $stage == deps && " ${stages[*]} " == *" matrix "* ]]; then
+    echo "make debian13-root: in the background (.build/debian13-root.log)"
+    make debian13-root >.build/debian13-root.log 2>&1 &
+  fi
 done
 echo
 echo "=============================== where the time went ==============================="
