@@ -21,6 +21,8 @@ suite=trixie
 # Bump when the recipe below changes in a way that needs a new root.
 recipe=2
 base_packages=python3,python3-venv,ca-certificates,git,make
+# Root's PATH inside the root (Debian's, sbin included: drbdadm execs drbdmeta from there).
+root_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 die() {
     echo "debian13: $*" >&2
@@ -28,12 +30,9 @@ die() {
 }
 
 mirror() {
-    # The URI the host's apt uses for Debian's main archive (one-line or deb822 sources).
-    local uri
-    uri=$(grep -rhoE '(deb|URIs:)[[:space:]]+(\[[^]]*\][[:space:]]+)?https?://[^[:space:]]+' \
-        /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null \
-        | grep -v -- '-security' | grep -oE 'https?://[^[:space:]]+' | grep -m1 '/debian/\?$' || true)
-    echo "${uri:-http://deb.debian.org/debian}"
+    # The host's Debian mirror, read from its apt sources by the lab's own parser (both formats).
+    python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import labimage; print(labimage.find_mirror(sys.argv[2]))' \
+        "$repo/lab" "$suite"
 }
 
 in_root() {
@@ -41,14 +40,14 @@ in_root() {
     # shellcheck disable=SC2016  # the inner script's variables are its own
     unshare --mount --propagation private -- /bin/sh -c '
         set -e
-        root=$1; repo=$2; shift 2
+        root=$1; repo=$2; root_path=$3; shift 3
         mount -t proc proc "$root/proc"
         mount --rbind /dev "$root/dev"
         mkdir -p "$root$repo"
         mount --bind "$repo" "$root$repo"
-        exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+        exec chroot "$root" /usr/bin/env -i PATH="$root_path" HOME=/root LANG=C.UTF-8 \
             TERM="${TERM:-dumb}" CI="${CI:-}" "$@"
-    ' in_root "$root" "$repo" "$@"
+    ' in_root "$root" "$repo" "$root_path" "$@"
 }
 
 cmd_root() {
@@ -105,7 +104,7 @@ cmd_run() {
         shift 2
     fi
     [[ -f $root/.vmpair-recipe ]] || die "no root: run scripts/debian13.sh root first"
-    local path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+    local path=$root_path
     [[ -z $core ]] || path=/opt/venv-$core/bin:$path
     # shellcheck disable=SC2016  # the inner script's variables are its own
     in_root /bin/sh -c 'cd "$1" && shift && PATH=$0 exec "$@"' "$path" "$PWD" "$@"
