@@ -26,11 +26,16 @@ DEMO_GUEST_PERIOD ?= 0.2
 # `make test-real-kernel`. VMPAIR_REAL_KERNEL=0 leaves the real-kernel scenarios out.
 MOLECULE_SCENARIOS ?= default xen real-kernel-quick
 VMPAIR_REAL_KERNEL ?= 1
+# Scenarios of `make molecule` run on another ansible-core than .venv's, as SCENARIO=CORE words
+# (`make molecule MOLECULE_CORES=xen=2.21`; CORE's requirements-CORE.txt has Molecule: 2.21's has):
+# Molecule and that ansible-core in the Debian 13 root of `make matrix` (Python 3.13), the lab's
+# containers and lab/lab.py the host's (scripts/debian13.sh run --host-podman). `make test` runs
+# default on the newest core, 2.21; MOLECULE_CORES= runs every scenario on .venv's (2.19).
+MOLECULE_CORES ?= default=2.21
 # The Debian releases of the container lab images `make molecule` builds. A scenario picks its
-# hosts' release with VMPAIR_LAB_SUITE in its molecule.yml (bookworm when unset); no scenario of
-# `make test` runs on trixie yet, so its images are built only on request:
-# `make molecule LAB_SUITES="bookworm trixie"`.
-LAB_SUITES ?= bookworm
+# hosts' release with VMPAIR_LAB_SUITE in its molecule.yml (bookworm when unset): default runs on
+# trixie (Debian 13), xen on bookworm (Debian 12).
+LAB_SUITES ?= bookworm trixie
 
 VENV := $(CURDIR)/.venv
 # The newer ansible-core releases: sanity and unit tests in the Debian 13 root (requirements-CORE.txt)
@@ -114,10 +119,12 @@ ee: deps ## execution environment: ansible-builder build, check_site and syntax 
 	$(LAB) image
 	tests/integration/ee/run.sh
 
-molecule: deps ## Molecule: container lab (default with its faults, xen), then real-kernel-quick (QEMU VMs)
+molecule: deps ## Molecule: container lab (default with its faults, xen), then real-kernel-quick (QEMU VMs); MOLECULE_CORES: some on 2.21
 	for suite in $(LAB_SUITES); do VMPAIR_LAB_SUITE=$$suite $(LAB) image; done
 	$(if $(filter 1,$(VMPAIR_REAL_KERNEL)),$(LAB) vm image)
-	VMPAIR_REAL_KERNEL=$(VMPAIR_REAL_KERNEL) MOLECULE_SCENARIOS="$(MOLECULE_SCENARIOS)" scripts/molecule.sh
+	$(if $(strip $(MOLECULE_CORES)),scripts/debian13.sh root "$(DEBIAN13_TOOLS)")
+	VMPAIR_REAL_KERNEL=$(VMPAIR_REAL_KERNEL) MOLECULE_SCENARIOS="$(MOLECULE_SCENARIOS)" \
+	    MOLECULE_CORES="$(MOLECULE_CORES)" scripts/molecule.sh
 
 test-real-kernel: deps ## Molecule real-kernel, everything, on QEMU VMs (bond, split brain, crashes, rolling update, migration); about 50 min
 	$(LAB) vm image

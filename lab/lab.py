@@ -15,6 +15,7 @@ The real-kernel lab (QEMU VMs with Debian's kernel) is under `lab.py vm ...`:
 
 import argparse
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -78,7 +79,29 @@ def build_parser():
     return parser
 
 
+def run_on_host(on_host, argv):
+    """Inside the Debian 13 root of `scripts/debian13.sh run --host-podman` (Molecule on a newer
+    ansible-core) the lab is the host's (its podman, apt sources, debootstrap, loop devices): run
+    this same file there (scripts/host-podman/on-host), the inventory it writes named as the host
+    names the root's file."""
+    argv = list(argv)
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        option, equals, value = arg.partition("=")
+        if option != "--inventory":
+            continue
+        if not equals and i + 1 < len(argv):
+            i, value = i + 1, argv[i + 1]
+        path = subprocess.run([on_host, "--path", value], capture_output=True, text=True, check=True).stdout
+        argv[i] = ("--inventory=" if equals else "") + path.rstrip("\n")
+    os.execv(on_host, [on_host, "python3", os.path.abspath(__file__), *argv])
+
+
 def main(argv=None):
+    on_host = os.environ.get("VMPAIR_ON_HOST")
+    if on_host:
+        run_on_host(on_host, sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     if os.geteuid() != 0:
         print("lab.py: error: run as root", file=sys.stderr)

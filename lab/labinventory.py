@@ -103,6 +103,8 @@ def render(name, index, ifaces, with_vg=False):
                                 "vmpair_storage_vg": "vg_vms",
                                 "vmpair_links": links,
                                 "vmpair_fencing": fencing,
+                                # fence_lab_podman is the lab's own agent (in the image): no package.
+                                "vmpair_fence_agent_packages": [],
                                 "vmpair_vms": [],
                                 "vmpair_drbd_require_kernel_module": False,
                                 "vmpair_libvirt_security_driver": "none",

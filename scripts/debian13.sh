@@ -7,12 +7,22 @@
 #
 #   scripts/debian13.sh root "APT PACKAGES"      build or refresh the root (kept while its recipe holds)
 #   scripts/debian13.sh venv CORE                 /opt/venv-CORE in the root from requirements-CORE.txt
-#   scripts/debian13.sh run [--core CORE] CMD...  CMD in the root, in this repository's directory
+#   scripts/debian13.sh run [--core CORE] [--host-podman] CMD...
+#                                                 CMD in the root, in this repository's directory
 #
 # `run` uses a private mount namespace (unshare): the repository is bind-mounted at its own path,
 # so paths are the same inside and out, and nothing stays mounted when the command ends. Daemons
 # of the packages are never started (policy-rc.d). pip inside uses the host's CA bundle, so it
 # works behind the same TLS proxy as the host's pip (/etc/pip.conf in the root).
+#
+# `run --host-podman` (Molecule on CORE: MOLECULE_CORES of scripts/molecule.sh): the lab stays the
+# host's. First on the root's PATH, scripts/host-podman/podman runs the host's podman in the host's
+# mount namespace (scripts/host-podman/on-host: nsenter into this script's), and lab/lab.py runs
+# itself there too (VMPAIR_ON_HOST). The root's podman storage (/var/lib/containers/storage) is a
+# link through /proc/PID/root to the host's, so the overlay mounts that the host's podman makes
+# later (`podman mount`, read by Ansible's containers.podman connection) are seen in the root. A
+# bind mount with slave propagation would miss them: podman makes its overlay directory a private
+# mount, and the host's / is private here too.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,19 +45,33 @@ mirror() {
         "$repo/lab" "$suite"
 }
 
+# --host-podman: the host's podman storage (its graphroot), which the root then sees; empty otherwise.
+host_storage=""
+
 in_root() {
-    # in_root CMD...: CMD chrooted into the root with /proc, /dev and the repository mounted.
+    # in_root CMD...: CMD chrooted into the root with /proc, /dev and the repository mounted (and,
+    # with $host_storage set, a link to the host's view of it at the same path).
     # shellcheck disable=SC2016  # the inner script's variables are its own
     unshare --mount --propagation private -- /bin/sh -c '
         set -e
-        root=$1; repo=$2; root_path=$3; shift 3
+        root=$1; repo=$2; root_path=$3; storage=$4; host_pid=$5; shift 5
         mount -t proc proc "$root/proc"
         mount --rbind /dev "$root/dev"
         mkdir -p "$root$repo"
         mount --bind "$repo" "$root$repo"
+        if [ -n "$storage" ]; then
+            mkdir -p "$root${storage%/*}"
+            mount -t tmpfs -o mode=0755,size=1m vmpair-host-storage "$root${storage%/*}"
+            ln -s "/proc/$host_pid/root$storage" "$root$storage"
+            # The same settings as on-host'"'"'s environment, for a command that clears it (env -i).
+            mkdir -p "$root/run/vmpair-host"
+            mount -t tmpfs -o mode=0755,size=64k vmpair-host "$root/run/vmpair-host"
+            printf "VMPAIR_HOST_PID=%s\nVMPAIR_ROOT_DIR=%s\nVMPAIR_HOST_PATH=%s\nVMPAIR_HOST_HOME=%s\n" \
+                "$host_pid" "$root" "$PATH" "${HOME:-/root}" >"$root/run/vmpair-host/env"
+        fi
         exec chroot "$root" /usr/bin/env -i PATH="$root_path" HOME=/root LANG=C.UTF-8 \
             TERM="${TERM:-dumb}" CI="${CI:-}" "$@"
-    ' in_root "$root" "$repo" "$root_path" "$@"
+    ' in_root "$root" "$repo" "$root_path" "$host_storage" "$$" "$@"
 }
 
 cmd_root() {
@@ -98,16 +122,37 @@ cmd_venv() {
 }
 
 cmd_run() {
-    local core=""
-    if [[ ${1:-} == --core ]]; then
-        core=$2
-        shift 2
-    fi
+    local core="" host_podman=0
+    while [[ ${1:-} == --* ]]; do
+        case $1 in
+        --core)
+            core=${2:?usage: debian13.sh run --core CORE CMD...}
+            shift 2
+            ;;
+        --host-podman)
+            host_podman=1
+            shift
+            ;;
+        --) shift && break ;;
+        *) die "run: unknown option $1" ;;
+        esac
+    done
     [[ -f $root/.vmpair-recipe ]] || die "no root: run scripts/debian13.sh root first"
+    [[ -z $core || -x $root/opt/venv-$core/bin/python ]] || die "no venv for $core: run scripts/debian13.sh venv $core first"
     local path=$root_path
     [[ -z $core ]] || path=/opt/venv-$core/bin:$path
+    local host_env=()
+    if ((host_podman)); then
+        command -v podman >/dev/null || die "--host-podman: the host has no podman (make lab-deps)"
+        host_storage=$(podman info --format '{{.Store.GraphRoot}}') || die "--host-podman: podman info failed"
+        [[ $host_storage == /?*/* ]] || die "--host-podman: unexpected podman storage path '$host_storage'"
+        path=$repo/scripts/host-podman:$path
+        # This script's process stays in the host's mount namespace until CMD ends: on-host enters it.
+        host_env=(VMPAIR_HOST_PID=$$ VMPAIR_HOST_PATH="$PATH" VMPAIR_HOST_HOME="${HOME:-/root}"
+            VMPAIR_ROOT_DIR="$root" VMPAIR_ON_HOST="$repo/scripts/host-podman/on-host")
+    fi
     # shellcheck disable=SC2016  # the inner script's variables are its own
-    in_root /bin/sh -c 'cd "$1" && shift && PATH=$0 exec "$@"' "$path" "$PWD" "$@"
+    in_root "${host_env[@]}" /bin/sh -c 'cd "$1" && shift && PATH=$0 exec "$@"' "$path" "$PWD" "$@"
 }
 
 [[ $(id -u) == 0 ]] || die "run as root (debootstrap, chroot and mounts)"

@@ -42,6 +42,51 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.runner import (
 
 FENCE_AGENT_PACKAGE = "fence-agents"
 
+# Debian 12 ships every fence agent in one package, fence-agents. Debian 13 splits them: a package
+# per agent, fence-agents-<name> (fence_apc_snmp: fence-agents-apc-snmp), and fence-agents became a
+# metapackage of all of them (fence-agents-all, about 650 packages with their dependencies). The
+# agents whose Debian 13 package is named otherwise (read from trixie's packages):
+_DEBIAN13_AGENT_PACKAGES = {
+    "fence_tripplite_snmp": "fence-agents-apc-snmp",
+    "fence_evacuate": "fence-agents-compute",
+    "fence_epsr2": "fence-agents-eps",
+    "fence_ilo3_ssh": "fence-agents-ilo-ssh",
+    "fence_ilo4_ssh": "fence-agents-ilo-ssh",
+    "fence_ilo5_ssh": "fence-agents-ilo-ssh",
+    "fence_ilo": "fence-agents-ilo2",
+    "fence_idrac": "fence-agents-ipmilan",
+    "fence_ilo3": "fence-agents-ipmilan",
+    "fence_ilo4": "fence-agents-ipmilan",
+    "fence_ilo5": "fence-agents-ipmilan",
+    "fence_imm": "fence-agents-ipmilan",
+    "fence_ipmilanplus": "fence-agents-ipmilan",
+    "fence_lindypdu": "fence-agents-lindy-pdu",
+    "fence_virt": "fence-virt",
+    "fence_xvm": "fence-virt",
+}
+
+
+# Pacemaker's own agents, in its package on both releases.
+_PACEMAKER_AGENTS = {"fence_legacy", "fence_watchdog"}
+
+
+def agent_package(agent, debian_major):
+    """The Debian package that provides fence agent ``agent`` on Debian ``debian_major`` (12 or 13)."""
+    if agent in _PACEMAKER_AGENTS:
+        return "pacemaker"
+    if int(debian_major) < 13:
+        return FENCE_AGENT_PACKAGE
+    if agent in _DEBIAN13_AGENT_PACKAGES:
+        return _DEBIAN13_AGENT_PACKAGES[agent]
+    name = agent[len("fence_") :] if agent.startswith("fence_") else agent
+    return "fence-agents-" + name.replace("_", "-")
+
+
+def agent_packages(agents, debian_major):
+    """The packages that provide ``agents`` on Debian ``debian_major``: sorted, each once."""
+    return sorted({agent_package(agent, debian_major) for agent in agents})
+
+
 # Pacemaker's own device options (pacemaker-fenced metadata): host selection, delays, action overrides.
 _PCMK_OPTIONS = {
     "pcmk_host_argument",
@@ -154,7 +199,8 @@ class AgentNotFound(PcsError):
         self.package = FENCE_AGENT_PACKAGE
         msg = (
             f"fence agent {agent} is not installed on this host (Pacemaker cannot read its metadata); "
-            f"install the package that provides it, e.g. 'apt-get install {FENCE_AGENT_PACKAGE}'"
+            f"install the package that provides it: on Debian 12 'apt-get install {agent_package(agent, 12)}', "
+            f"on Debian 13 'apt-get install {agent_package(agent, 13)}'"
         )
         if detail:
             msg = f"{msg}. {detail.strip()}"

@@ -5,8 +5,9 @@
 """corosync's state from its tools: ``corosync-quorumtool -s``, ``corosync-cfgtool -s``,
 ``corosync-cmapctl -g quorum.device.model`` and ``corosync-qdevice-tool -sv``.
 
-Formats of Debian 12: corosync 3.1 (knet) and corosync-qdevice 3.0, run with
-``LANG=C``; the unit tests use outputs captured from a real cluster.
+Formats of corosync 3.1 (knet) and corosync-qdevice 3.0.3, run with ``LANG=C``: Debian 12
+(corosync 3.1.7) and Debian 13 (corosync 3.1.9) print the same; the unit tests parse outputs
+captured from real clusters of both.
 """
 
 from __future__ import absolute_import, division, print_function  # noqa: UP010

@@ -2,8 +2,19 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Pacemaker's state from ``crm_mon --output-as=xml -1 --inactive`` (Pacemaker 2.1.5 of
-Debian 12, XML API 2.25; the unit tests use outputs captured from a real cluster).
+"""Pacemaker's state from ``crm_mon --output-as=xml -1 --inactive``: Pacemaker 2.1.5 of
+Debian 12 (XML API 2.25) and 3.0.0 of Debian 13 (XML API 2.38). The unit tests use outputs
+captured from real clusters of both (tests/unit/fixtures/state and its trixie directory).
+
+What 3.0 prints differently, read here so that the facts are the same on both:
+
+* pacemakerd's state: 2.1 has a ``<pacemakerd state=...>`` element, 3.0 the attribute
+  ``pacemakerd-state`` of ``<summary><stack>``;
+* a failed operation's ``exitstatus``: 2.1 names the exit code as an OCF result ("error",
+  "not running"), 3.0 as a Pacemaker exit status ("Error occurred", "Not running"); the facts
+  carry the OCF name of ``exitcode`` (:data:`OCF_RESULTS`) on both;
+* when pacemakerd does not run, 3.0 reports only "crm_mon: Connection to cluster failed"
+  (2.1 first "error: Could not connect to launcher"); both exit with 102.
 """
 
 from __future__ import absolute_import, division, print_function  # noqa: UP010
@@ -21,6 +32,42 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.state_base import (
 
 # crm_mon's exit code (and <status code>) when it cannot reach the cluster.
 CRM_MON_NOT_CONNECTED = 102
+
+# An operation's exit code by the OCF name Pacemaker 2.1 prints in <failure exitstatus>
+# (services_ocf_exitcode_str; for 190 it printed "OCF_DEGRADED"); 3.0 prints crm_exit_str()
+# there ("Error occurred", "Not running", ...).
+OCF_RESULTS = {
+    0: "ok",
+    1: "error",
+    2: "invalid parameter",
+    3: "unimplemented feature",
+    4: "insufficient privileges",
+    5: "not installed",
+    6: "not configured",
+    7: "not running",
+    8: "promoted",
+    9: "promoted (failed)",
+    190: "degraded",
+    191: "promoted (degraded)",
+}
+
+
+def ocf_result(exitcode, exitstatus=None):
+    """The OCF name of an operation's ``exitcode`` (the same text on Pacemaker 2.1 and 3.0); the
+    ``exitstatus`` Pacemaker printed for a code without one."""
+    if exitcode in OCF_RESULTS:
+        return OCF_RESULTS[exitcode]
+    return exitstatus
+
+
+def pacemakerd_state(root):
+    """pacemakerd's state ("running", "shutting_down", ...): ``<pacemakerd state>`` (2.1) or
+    ``<summary><stack pacemakerd-state>`` (3.0); None when crm_mon did not say."""
+    element = root.find("pacemakerd")
+    if element is not None and element.get("state"):
+        return element.get("state")
+    stack = root.find("./summary/stack")
+    return stack.get("pacemakerd-state") if stack is not None else None
 
 
 def _resource(element, parent=None):
@@ -49,13 +96,15 @@ def _walk_resources(container, parent=None):
 
 
 def parse_crm_mon(text):
-    """Parse ``crm_mon --output-as=xml -1 --inactive`` (Pacemaker 2.1).
+    """Parse ``crm_mon --output-as=xml -1 --inactive`` (Pacemaker 2.1 or 3.0).
 
     Returns ``status_code``/``status_message``; when the cluster answered
     also ``dc``, ``have_quorum``, ``stonith_enabled``, ``maintenance_mode``,
     ``nodes``, ``stonith`` (fencing devices), ``resources`` (the others),
     ``resources_configured``/``_disabled``/``_blocked``, ``failures`` and
-    ``fence_events``. Raises ValueError when the text is not crm_mon XML.
+    ``fence_events`` (and ``pacemakerd_state``). A failure's ``exitstatus`` is
+    the OCF name of its ``exitcode`` on both releases. Raises ValueError when the
+    text is not crm_mon XML.
     """
     try:
         root = ET.fromstring(text)
@@ -79,7 +128,6 @@ def parse_crm_mon(text):
     options = options.attrib if options is not None else {}
     configured = summary.find("resources_configured")
     configured = configured.attrib if configured is not None else {}
-    pacemakerd = root.find("pacemakerd")
 
     nodes = []
     for node in root.findall("./nodes/node"):
@@ -124,15 +172,16 @@ def parse_crm_mon(text):
         task = failure.get("task")
         # op_key is RSC_TASK_INTERVAL; resource ids may contain "_".
         resource = op_key.rsplit("_", 2)[0] if op_key.count("_") >= 2 else op_key
+        exitcode = to_int(failure.get("exitcode"))
         failures.append(
             {
                 "resource": resource,
                 "node": failure.get("node"),
                 "task": task,
                 "interval_ms": to_int(failure.get("interval")),
-                "exitstatus": failure.get("exitstatus"),
+                "exitstatus": ocf_result(exitcode, failure.get("exitstatus")),
                 "exitreason": failure.get("exitreason") or "",
-                "exitcode": to_int(failure.get("exitcode")),
+                "exitcode": exitcode,
                 "last_rc_change": failure.get("last-rc-change"),
             }
         )
@@ -140,7 +189,7 @@ def parse_crm_mon(text):
     fence_events = [dict(event.attrib) for event in root.findall("./fence_history/fence_event")]
 
     out.update(
-        pacemakerd_state=pacemakerd.get("state") if pacemakerd is not None else None,
+        pacemakerd_state=pacemakerd_state(root),
         dc=dc.get("name") if dc_present else None,
         have_quorum=dc_present and dc.get("with_quorum") == "true",
         stonith_enabled=options.get("stonith-enabled", "true") == "true",

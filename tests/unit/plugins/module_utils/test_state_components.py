@@ -13,46 +13,22 @@ tests/unit/fixtures/state:
   ``mirror_waiting`` (``drbdadm disconnect`` on hv-west: hv-west and hv-east),
   ``mirror_resync_target`` / ``mirror_resync_source`` (8 MiB written on hv-east meanwhile, resync
   slowed to 64 KiB/s), ``vm_alone`` (hv-east's plug pulled, guest1 restarted on hv-west).
-* container lab (corosync 3.1.7, Pacemaker 2.1.5, the lab's fence agent): ``fenced_healthy``
-  (both fence devices), ``fence_removed`` (``pcs stonith delete fence_hv-west``).
+* ``fence_removed`` (``pcs stonith delete fence_hv-west``): Debian 12 in the real-kernel lab above,
+  Debian 13 (corosync 3.1.9, Pacemaker 3.0.0, pcs 0.12, the lab's fence agent) in the container lab
+  deployed by site.yml (tests/unit/fixtures/state/trixie, see captures.py), like its ``healthy``.
 """
-
-import os
 
 import pytest
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import state, state_mirror, state_network, state_vms
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_base import ParseError
+from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.captures import Captures
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "state")
-
-
-def read(name):
-    path = os.path.join(FIXTURES, name)
-    if not os.path.exists(path):
-        return None
-    with open(path) as handle:
-        return handle.read()
-
-
-def outputs(name):
-    out = {}
-    for key in state.commands(state.CHECKS, "kvm", True):
-        rc = read("%s_%s.rc" % (name, key))
-        if rc is not None:
-            out[key] = state.Output(
-                int(rc), read("%s_%s.txt" % (name, key)) or "", read("%s_%s.stderr" % (name, key)) or ""
-            )
-    return out
-
-
-def reader(name):
-    def read_file(path):
-        if path == "/proc/drbd":
-            return read("%s_proc_drbd.txt" % name)
-        return read("%s_bonding_%s.txt" % (name, os.path.basename(path)))
-
-    return read_file
+BOOKWORM = Captures("bookworm")
+TRIXIE = Captures("trixie")
+read = BOOKWORM.read
+outputs = BOOKWORM.outputs
+reader = BOOKWORM.reader
 
 
 # ---------------------------------------------------------------------------
@@ -158,9 +134,28 @@ PAIR = {
 GUEST = [{"name": "guest1", "level": "ha", "preferred_host": "hv-east"}]
 
 
-def facts(name, host, vms=None, **kwargs):
+# The Debian 13 container lab's pair (lab.py up): two plain links, no bond, no VM.
+CONTAINER_PAIR = {
+    "name": "pair_lab",
+    "hypervisor": "kvm",
+    "nodes": [{"name": "hv-east", "host": "hv-east"}, {"name": "hv-west", "host": "hv-west"}],
+    "cluster_links": [{"name": "link0"}, {"name": "link1"}],
+    "links": [
+        {"name": link, "hosts": {host: {"interface": iface, "members": []} for host in ("hv-east", "hv-west")}}
+        for link, iface in (("link0", "eth1"), ("link1", "eth2"))
+    ],
+}
+
+
+def facts(name, host, vms=None, captures=BOOKWORM, pair=PAIR, **kwargs):
     return state.build_facts(
-        outputs(name), pair=PAIR, host=host, vms=GUEST if vms is None else vms, read=reader(name), uname=host, **kwargs
+        captures.outputs(name),
+        pair=pair,
+        host=host,
+        vms=GUEST if vms is None else vms,
+        read=captures.reader(name),
+        uname=host,
+        **kwargs,
     )
 
 
@@ -339,14 +334,33 @@ def test_one_bond_member_down():
     assert (bond["active"], bond["members_up"], bond["redundant"]) == ("ens5", ["ens5"], False)
 
 
-def test_fence_device_removed():
-    result = facts("fence_removed", "hv-east")
+@pytest.mark.parametrize(
+    "captures, pair, vms",
+    [(BOOKWORM, PAIR, None), (TRIXIE, CONTAINER_PAIR, [])],
+    ids=["bookworm", "trixie"],
+)
+def test_fence_device_removed(captures, pair, vms):
+    result = facts("fence_removed", "hv-east", vms=vms, captures=captures, pair=pair)
     assert result["fencing"]["missing"] == ["hv-west"]
+    assert [(d["id"], d["targets"], d["active"]) for d in result["fencing"]["devices"]] == [
+        ("fence_hv-east", ["hv-east"], True)
+    ]
     assert gaps(result) == [("critical", "fencing", "hv-west", "no fence device for node hv-west")]
 
 
-def test_stonith_targets_from_the_cib():
-    targets = state.parse_stonith_targets(read("vm_ha_cib_resources.txt"))
+def test_both_fence_devices_in_the_container_lab_of_debian_13():
+    result = facts("healthy", "hv-east", vms=[], captures=TRIXIE, pair=CONTAINER_PAIR)
+    assert gaps(result) == []
+    assert [(d["id"], d["targets"], d["active"]) for d in result["fencing"]["devices"]] == [
+        ("fence_hv-east", ["hv-east"], True),
+        ("fence_hv-west", ["hv-west"], True),
+    ]
+    assert result["hypervisor"]["running"] is True and result["hypervisor"]["domains"]["defined"] == []
+
+
+@pytest.mark.parametrize("captures, name", [(BOOKWORM, "vm_ha"), (TRIXIE, "healthy")], ids=["bookworm", "trixie"])
+def test_stonith_targets_from_the_cib(captures, name):
+    targets = state.parse_stonith_targets(captures.read("%s_cib_resources.txt" % name))
     assert targets == {"fence_hv-east": ["hv-east"], "fence_hv-west": ["hv-west"]}
     with pytest.raises(ValueError, match="cannot parse the CIB"):
         state.parse_stonith_targets("<cib")
