@@ -147,10 +147,10 @@ CONTAINER_PAIR = {
 }
 
 
-def facts(name, host, vms=None, captures=BOOKWORM, pair=PAIR, **kwargs):
+def facts(name, host, vms=None, captures=BOOKWORM, pair=None, **kwargs):
     return state.build_facts(
         captures.outputs(name),
-        pair=pair,
+        pair=PAIR if pair is None else pair,
         host=host,
         vms=GUEST if vms is None else vms,
         read=captures.reader(name),
