@@ -1,7 +1,7 @@
 # duplex.vmpair: development, test and demo entry points.
 # Run as root on Debian 12. Every target is idempotent and quick when already done.
 #   make demo   # real-kernel lab + site.yml + a running VM protected live + the pair's state
-#   make test   # lint, sanity, galaxy-importer, unit tests, the 2.20/2.21 matrix, EE, Molecule scenarios (about 58 min on 2 cores)
+#   make test   # lint, sanity, galaxy-importer, unit tests, the 2.20/2.21 matrix, EE, Molecule scenarios (about 60 min on 2 cores)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
