@@ -63,7 +63,7 @@ core_version() {
 
 run_scenario() {
   # run_scenario SCENARIO [CORE]: `molecule test -s SCENARIO`, each step timed.
-  local s=$1 core=${2:-}
+  local s=$1 core=${2:-} run=() where=""
   if [[ -n $core ]]; then
     if ! scripts/debian13.sh venv "$core"; then
       echo "molecule: no Debian 13 root or no venv for ansible-core $core (make debian13-root)" >&2
@@ -73,12 +73,11 @@ run_scenario() {
       echo "molecule: no molecule in requirements-$core.txt (MOLECULE_CORES)" >&2
       return 1
     fi
-    echo "molecule: scenario $s on $(core_version "$core") (Debian 13 root, the host's podman and lab)"
-    in_core "$core" molecule test -s "$s" 2>&1 | python3 scripts/steptimes.py "$s" "${VMPAIR_TEST_TIMES:-}"
-  else
-    echo "molecule: scenario $s on $(core_version)"
-    molecule test -s "$s" 2>&1 | python3 scripts/steptimes.py "$s" "${VMPAIR_TEST_TIMES:-}"
+    run=(in_core "$core")
+    where=" (Debian 13 root, the host's podman and lab)"
   fi
+  echo "molecule: scenario $s on $(core_version "$core")$where"
+  "${run[@]}" molecule test -s "$s" 2>&1 | python3 scripts/steptimes.py "$s" "${VMPAIR_TEST_TIMES:-}"
 }
 
 failed=()

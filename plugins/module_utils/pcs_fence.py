@@ -196,7 +196,6 @@ class AgentNotFound(PcsError):
 
     def __init__(self, agent, detail=""):
         self.agent = agent
-        self.package = FENCE_AGENT_PACKAGE
         msg = (
             f"fence agent {agent} is not installed on this host (Pacemaker cannot read its metadata); "
             f"install the package that provides it: on Debian 12 'apt-get install {agent_package(agent, 12)}', "
