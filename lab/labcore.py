@@ -11,7 +11,8 @@ STATE_DIR = os.path.join(LAB_DIR, ".state")
 # The Debian release of the container lab's hosts: bookworm (Debian 12, the default) or trixie
 # (Debian 13), from VMPAIR_LAB_SUITE. Each release has its own images (trixie's names end in
 # -trixie), so both can be kept; `VMPAIR_LAB_SUITE=trixie lab.py image` builds trixie's, and a lab
-# started with the variable set runs on them. The real-kernel (VM) lab is Debian 12 only.
+# started with the variable set runs on them. The real-kernel (VM) lab follows the same variable
+# (labvmimage.py: trixie's image is lab/.state/vm/image-trixie/).
 LAB_SUITES = ("bookworm", "trixie")
 SUITE = os.environ.get("VMPAIR_LAB_SUITE") or "bookworm"
 _SUITE_TAG = "" if SUITE == "bookworm" else "-" + SUITE

@@ -1,6 +1,7 @@
 """`lab.py guest ...`: the minimal test guest for protection tests, run nested in the VM lab's hosts.
 
-The guest is Debian's kernel (the one the VM lab boots) with a busybox initramfs whose /init
+The guest is Debian's kernel (the host's release's: the one the bookworm VM lab boots, whatever
+VMPAIR_LAB_SUITE says; it runs nested in a trixie lab as well) with a busybox initramfs whose /init
 (guest/init) writes an increasing sequence number to its disk, one 512-byte record
 "VMPAIRSEQ <n>" per number, and prints "VMPAIR-ACK <n>" on its serial console only after fsync
 of that record returned: a line on the console is a write the disk acknowledged. `guest check`

@@ -182,13 +182,19 @@ def node_hash(base):
     return sha256_of([base] + [open(os.path.join(LAB_DIR, f), "rb").read() for f in NODE_FILES])
 
 
+def release_sources(suite, mirror):
+    """The apt sources of an image of a release the host does not run: its main and -updates
+    from the host's mirror (the VM lab reads its kernel from the same lists)."""
+    return f"deb {mirror} {suite} main\ndeb {mirror} {suite}-updates main\n"
+
+
 def _copy_sources(rootfs, suite=SUITE, mirror=None):
     """Copy the host's apt sources into the image (entries whose keyring is missing are skipped).
     For a release the host does not run, the release's main and -updates from the mirror instead
     (debootstrap wrote the first line)."""
     if not host_runs(suite):
         with open(os.path.join(rootfs, "etc/apt/sources.list"), "w", encoding="utf-8") as handle:
-            handle.write(f"deb {mirror} {suite} main\ndeb {mirror} {suite}-updates main\n")
+            handle.write(release_sources(suite, mirror))
         return
     for path in apt_source_files():
         keyrings = [s for _u, _s, _c, s in _entries(path) if s]
