@@ -24,7 +24,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
-from ansible_collections.duplex.vmpair.plugins.module_utils import site_base, site_report, site_vms
+from ansible_collections.duplex.vmpair.plugins.module_utils import site_base, site_report, site_vms, vocabulary
 from ansible_collections.duplex.vmpair.plugins.plugin_utils import inventory
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -174,6 +174,9 @@ class ActionModule(ActionBase):
             mine.extend(self._level_overrides(pair, data, args["level"], args["vms"]))
         if mine:
             result["warnings"] = mine
+        if pair is not None:
+            names = sorted(set(pair["vms"]) | set(args.get("vms") or []))
+            result["resource_ids"] = {name: vocabulary.resource_ids(name) for name in names}
         result.update(
             changed=False,
             pair=pair,
@@ -190,7 +193,7 @@ class ActionModule(ActionBase):
         vms = site_base.pair_value(data, pair["hosts"], "vmpair_vms") or []
         out = []
         for vm in vms:
-            own = vm.get("level", "ha")
+            own = vm.get("level", vocabulary.DEFAULT_LEVEL)
             if (not selected or vm["name"] in selected) and own != level:
                 out.append(
                     "%s: level %s from -e level, vmpair_vms says %s (a run without -e level sets %s again; to keep %s, "

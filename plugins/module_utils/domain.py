@@ -80,8 +80,10 @@ import io
 import re
 import xml.etree.ElementTree as ET
 
+from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import HYPERVISOR_URIS
+
 # The libvirt connection of each hypervisor kind.
-URIS = {"kvm": "qemu:///system", "xen": "xen:///system"}
+URIS = HYPERVISOR_URIS
 KVM_TYPES = ("kvm", "qemu")
 XEN_TYPES = ("xen",)
 BLOCKCOPY_FORMAT = "raw"

@@ -28,9 +28,13 @@ __metaclass__ = type
 import hashlib
 import re
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import FT_REFUSED, SERVED_LEVELS
+from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import (
+    DRBD_NAME_PREFIX,
+    FT_REFUSED,
+    SERVED_LEVELS,
+)
 
-RESOURCE_PREFIX = "vm-"
+RESOURCE_PREFIX = DRBD_NAME_PREFIX
 RESOURCE_DIR = "/etc/drbd.d"
 # The 8.4 module's status file; it exists whenever a DRBD module is loaded.
 PROC_DRBD = "/proc/drbd"
@@ -45,7 +49,7 @@ VERSIONS = ("8.4", "9")
 # resource-and-stonith needs protocol B or C", 8.4 and 9), and the common
 # section sets it for every resource: recovery must override it with
 # resource-only. Each resource therefore states its fencing itself. The levels served are
-# site_base.SERVED_LEVELS (one definition): a level added there needs its settings here.
+# vocabulary.SERVED_LEVELS (one definition): a level added there needs its settings here.
 _SETTINGS = {
     "ha": {"protocol": "C", "fencing": "resource-and-stonith"},
     "recovery": {"protocol": "A", "fencing": "resource-only"},
@@ -145,7 +149,7 @@ def level_settings(level):
     if level == "ft":
         raise LevelError(FT_REFUSED)
     if level not in LEVELS:
-        raise LevelError("%r is not a protection level: use ha or recovery" % (level,))
+        raise LevelError("%r is not a protection level: use %s" % (level, " or ".join(sorted(SERVED_LEVELS))))
     return dict(LEVELS[level])
 
 

@@ -45,6 +45,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import (
     facts_from_json,
     host_facts,
 )
+from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import DEFAULT_HYPERVISOR, vm_resource_id
 
 COROSYNC_KEY = "/etc/corosync/authkey"
 
@@ -155,7 +156,9 @@ def pair_secret(given, name, key_path=COROSYNC_KEY):
 
 def cluster_manages(runner, name):
     """True when the CIB holds the VM's VirtualDomain resource (``vm-NAME``)."""
-    result = runner.run(["cibadmin", "--query", "--xpath", "//primitive[@id='vm-%s']" % name], check_rc=False)
+    result = runner.run(
+        ["cibadmin", "--query", "--xpath", "//primitive[@id='%s']" % vm_resource_id(name)], check_rc=False
+    )
     return result.rc == 0 and "<primitive" in (result.stdout or "")
 
 
@@ -188,7 +191,7 @@ def run_protected_vm(module, runner=None):
     if me not in pair.get("hosts", []):
         raise PlanError(["host %s is not in pair %s (%s)" % (me, pair.get("name"), ", ".join(pair.get("hosts", [])))])
     peer = [h for h in pair["hosts"] if h != me][0]
-    reader = HostReader(runner, pair.get("hypervisor", "kvm"))
+    reader = HostReader(runner, pair.get("hypervisor", DEFAULT_HYPERVISOR))
     own = read_facts(module, [name], reader.hypervisor, pair["storage_vg"], runner=runner)
     facts = {me: own, peer: _with_secrets(facts_from_json(p["peer_facts"]), p.get("peer_secrets"))}
     # Console passwords and disk cookies of both definitions: masked in diffs by _xml_diff, and in errors

@@ -35,6 +35,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import (
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_storage import storage_plan
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import config_path
+from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import DEFAULT_LEVEL
 
 
 class PlanError(Exception):
@@ -161,7 +162,7 @@ def _check_hosts(pair, facts, problems):
         )
 
 
-def plan_protect(pair, me, facts, name, level="ha", online=True, preferred_host=None, secret=None,
+def plan_protect(pair, me, facts, name, level=DEFAULT_LEVEL, online=True, preferred_host=None, secret=None,
                  ping_int=None, ping_timeout=None):  # fmt: skip
     """The plan for this host (``me``, an inventory host of ``pair``); raises PlanError with every problem.
 

@@ -73,7 +73,9 @@ def _check_settings(chk, pair, hosts, hostvars):
     chk.check = "pair"
     hypervisor = pair_value(hostvars, hosts, "vmpair_hypervisor")
     if hypervisor not in HYPERVISORS:
-        chk.add(where, "vmpair_hypervisor", "%r is not supported." % (hypervisor,), "Use kvm or xen.")
+        chk.add(
+            where, "vmpair_hypervisor", "%r is not supported." % (hypervisor,), "Use %s." % " or ".join(HYPERVISORS)
+        )
     storage_vg = pair_value(hostvars, hosts, "vmpair_storage_vg")
     if not isinstance(storage_vg, str) or not _VG_RE.match(storage_vg):
         chk.add(

@@ -15,17 +15,17 @@ __metaclass__ = type
 import difflib
 import re
 
+from ansible_collections.duplex.vmpair.plugins.module_utils import vocabulary
+
 PAIRS_GROUP = "vmpair_pairs"
 WITNESSES_GROUP = "vmpair_witnesses"
 
-HYPERVISORS = ("kvm", "xen")
-# The protection levels: every level a VM may name (vmpair_vms[].level), and the ones the collection
-# serves today (check_site, protect.yml and its -e level, the modules, the AWX survey). ft is a level
-# (its round-trip limit is kept) but is refused everywhere with FT_REFUSED until it exists.
-LEVELS = ("recovery", "ha", "ft")
-SERVED_LEVELS = ("recovery", "ha")
-FT_UNAVAILABLE = "level ft (fault tolerance) is not available yet"
-FT_REFUSED = FT_UNAVAILABLE + ": use ha"
+# The levels and hypervisors are vocabulary's (one definition); kept here under their old names.
+HYPERVISORS = vocabulary.HYPERVISORS
+LEVELS = vocabulary.LEVELS
+SERVED_LEVELS = vocabulary.SERVED_LEVELS
+FT_UNAVAILABLE = vocabulary.FT_UNAVAILABLE
+FT_REFUSED = vocabulary.FT_REFUSED
 CARRIES = ("cluster", "replication", "vm")
 BOND_MODES = ("active-backup", "802.3ad")
 BOND_MONITORS = ("mii", "arp")
@@ -39,7 +39,7 @@ MIGRATION_SUFFIX = "-vmpair"
 # VM (DRBD protocol C) waits one round trip; `ft` (COLO) also compares the two copies' packets.
 SYNC_RTT_LIMIT_MS = {"ha": 5, "ft": 1}
 DEFAULTS = {
-    "vmpair_hypervisor": "kvm",
+    "vmpair_hypervisor": vocabulary.DEFAULT_HYPERVISOR,
     "vmpair_corosync_token_ms": 3000,
     "vmpair_fence_delay": 10,
     "vmpair_witness_algorithm": "ffsplit",

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import SYNC_RTT_LIMIT_MS, is_number, names
+from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import DEFAULT_LEVEL
 
 
 def sync_rtt_limits(chk, pair, value):
@@ -44,7 +45,7 @@ def check_latency(chk, pair, links, vms, limits):
     """Synchronous VMs (ha, ft) must not replicate over a link slower than the level's limit."""
     chk.check = "latency"
     for level in sorted(limits):
-        users = [vm["name"] for vm in vms if vm.get("level", "ha") == level]
+        users = [vm["name"] for vm in vms if vm.get("level", DEFAULT_LEVEL) == level]
         if not users:
             continue
         for link in links:

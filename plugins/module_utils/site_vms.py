@@ -8,12 +8,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import (
+from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import closest, is_int, names
+from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import (
+    DEFAULT_LEVEL,
     FT_UNAVAILABLE,
     SERVED_LEVELS,
-    closest,
-    is_int,
-    names,
 )
 
 RESOURCES = (("vcpus", "%d vCPUs"), ("memory_mib", "%d MiB of memory"))
@@ -68,7 +67,7 @@ def check_vms(chk, pair, hosts, vms, site_vms):
                 "Rename one of them, or list the VM in one pair only.",
             )
         site_vms.setdefault(name, pair)
-        level = vm.get("level", "ha")
+        level = vm.get("level", DEFAULT_LEVEL)
         problem = level_problem(level)
         if problem:
             chk.add(where, var + ".level", *problem)

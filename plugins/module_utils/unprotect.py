@@ -39,6 +39,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.protect_plan import 
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_storage import human
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import config_path
+from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import vm_resource_id
 
 LOCAL_SUFFIX = "-local"
 PEER_COPY_SUFFIX = "-peercopy"
@@ -53,9 +54,9 @@ def plan_unprotect(pair, me, facts, name, keep_peer_copy=False, cluster_manages=
     if cluster_manages:
         raise PlanError(
             [
-                "the cluster still manages VM %s (resource vm-%s): it would restart what unprotecting changes. Fix: "
+                "the cluster still manages VM %s (resource %s): it would restart what unprotecting changes. Fix: "
                 "run duplex.vmpair.vm_resources with state: absent and leave_running: true first "
-                "(duplex.vmpair.unprotect does)" % (name, name)
+                "(duplex.vmpair.unprotect does)" % (name, vm_resource_id(name))
             ]
         )
     hosts = pair["hosts"]

@@ -70,11 +70,17 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.cib import (
     read_constraint,
     read_primitive,
 )
-from ansible_collections.duplex.vmpair.plugins.module_utils.domain import URIS
 from ansible_collections.duplex.vmpair.plugins.module_utils.site_base import MIGRATION_SUFFIX
+from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import (
+    DEFAULT_HYPERVISOR,
+    FT_UNAVAILABLE,
+    HYPERVISOR_URIS,
+    SERVED_LEVELS,
+    cib_ids,
+)
 
-LEVELS = ("ha", "recovery")
-HYPERVISORS = URIS
+LEVELS = SERVED_LEVELS
+HYPERVISORS = HYPERVISOR_URIS
 PREFERRED_SCORE = 100
 STICKINESS = 200
 # Live migration goes over ssh to the target's migration name (role duplex.vmpair.hypervisor sets
@@ -106,7 +112,7 @@ def protected_vm(
     host,
     drbd_resource,
     config,
-    hypervisor="kvm",
+    hypervisor=DEFAULT_HYPERVISOR,
     force_stop=False,
     stop_timeout=120,
     move_to=None,
@@ -116,9 +122,9 @@ def protected_vm(
     if not name or not _NAME.match(str(name)):
         raise VmCibError(f"VM name {name!r} is not usable in resource ids (letters, digits, '_', '.', '-')")
     if level == "ft":
-        raise VmCibError(f"VM {name}: level ft (fault tolerance, lock-step) is not supported yet; use ha or recovery")
+        raise VmCibError(f"VM {name}: {FT_UNAVAILABLE}: use {' or '.join(sorted(LEVELS))}")
     if level not in LEVELS:
-        raise VmCibError(f"VM {name}: level must be one of {', '.join(LEVELS)}, not {level!r}")
+        raise VmCibError(f"VM {name}: level must be one of {', '.join(sorted(LEVELS))}, not {level!r}")
     if not host:
         raise VmCibError(f"VM {name}: the preferred host (a cluster node name) is required")
     if not drbd_resource or not _NAME.match(str(drbd_resource)):
@@ -126,7 +132,7 @@ def protected_vm(
     if not config or not str(config).startswith("/"):
         raise VmCibError(f"VM {name}: config must be the absolute path of the domain XML, not {config!r}")
     if hypervisor not in HYPERVISORS:
-        raise VmCibError(f"VM {name}: hypervisor must be kvm or xen, not {hypervisor!r}")
+        raise VmCibError(f"VM {name}: hypervisor must be {' or '.join(sorted(HYPERVISORS))}, not {hypervisor!r}")
     if int(stop_timeout) < 10:
         raise VmCibError(f"VM {name}: stop_timeout must be at least 10 seconds")
     if live and not move_to:
@@ -146,18 +152,8 @@ def protected_vm(
 
 
 def resource_ids(name):
-    """Every CIB id this module owns for VM ``name``."""
-    return collections.OrderedDict(
-        [
-            ("drbd", f"drbd-{name}"),
-            ("clone", f"drbd-{name}-clone"),
-            ("vm", f"vm-{name}"),
-            ("colocation", f"colocation-vm-{name}"),
-            ("order", f"order-vm-{name}"),
-            ("location", f"location-vm-{name}"),
-            ("promote_only", f"location-drbd-{name}-promote-only"),
-        ]
-    )
+    """Every CIB id this module owns for VM ``name`` (vocabulary.cib_ids)."""
+    return cib_ids(name)
 
 
 # ---------------------------------------------------------------------------

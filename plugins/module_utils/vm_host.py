@@ -34,6 +34,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_parse import pa
 from ansible_collections.duplex.vmpair.plugins.module_utils.files import read_file
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
 from ansible_collections.duplex.vmpair.plugins.module_utils.state_corosync import parse_quorumtool
+from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import DEFAULT_HYPERVISOR
 
 # The definition the cluster starts a protected VM from (ocf:heartbeat:VirtualDomain's config): its own
 # directory, because the agent undefines the domain before it starts it (virsh create CONFIG) and libvirt
@@ -165,9 +166,9 @@ class HostReader:
     """Read-only view of one host. ``hypervisor`` picks the libvirt URI (kvm, xen); ``uri`` overrides it
     (tests use libvirt's ``test:///default``)."""
 
-    def __init__(self, runner, hypervisor="kvm", uri=None):
+    def __init__(self, runner, hypervisor=DEFAULT_HYPERVISOR, uri=None):
         if hypervisor not in URIS:
-            raise HostReadError("hypervisor must be kvm or xen, not %r" % (hypervisor,))
+            raise HostReadError("hypervisor must be %s, not %r" % (" or ".join(sorted(URIS)), hypervisor))
         self.runner = runner
         self.hypervisor = hypervisor
         self.uri = uri or URIS[hypervisor]

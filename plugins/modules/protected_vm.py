@@ -228,6 +228,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.protect_host import 
     PlanError,
     run_protected_vm,
 )
+from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import DEFAULT_LEVEL, LEVELS
 
 
 def main():
@@ -235,7 +236,7 @@ def main():
         argument_spec={
             "name": {"type": "str", "required": True},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-            "level": {"type": "str", "choices": ["ha", "recovery", "ft"], "default": "ha"},
+            "level": {"type": "str", "choices": list(LEVELS), "default": DEFAULT_LEVEL},
             "preferred_host": {"type": "str"},
             "online": {"type": "bool", "default": True},
             "keep_peer_copy": {"type": "bool", "default": False},

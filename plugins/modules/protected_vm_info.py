@@ -124,13 +124,14 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect_host import masked_facts, read_facts, read_secrets
 from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import HostReadError
+from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import DEFAULT_HYPERVISOR, HYPERVISORS
 
 
 def main():
     module = AnsibleModule(
         argument_spec={
             "names": {"type": "list", "elements": "str", "required": True},
-            "hypervisor": {"type": "str", "choices": ["kvm", "xen"], "default": "kvm"},
+            "hypervisor": {"type": "str", "choices": list(HYPERVISORS), "default": DEFAULT_HYPERVISOR},
             "storage_vg": {"type": "str", "required": True},
             "peer_address": {"type": "str"},
             "secrets": {"type": "bool", "default": False},

@@ -84,6 +84,8 @@ options:
     description:
       - With O(level), the VMs the run acts on, by name (other pairs' VMs are left out). Empty means every VM of
         the host's pair.
+      - Each name here also gets its entry in RV(resource_ids), a VM of the pair or not (split_brain.yml names
+        a VM that may be left out of C(vmpair_vms)).
     type: list
     elements: str
     default: []
@@ -226,6 +228,16 @@ witness:
     hosts that connect to it (C(clients), each with C(pair), C(host) and the C(witness_address) they connect to).
   returned: when the host is in vmpair_witnesses
   type: dict
+resource_ids:
+  description:
+    - By VM (each VM of the host's pair, and each name of O(vms)), the names the collection gives its objects,
+      the one place the playbooks read them from (module_utils vocabulary builds them).
+    - C(vm_resource) the cluster's VirtualDomain resource C(vm-NAME), C(drbd_resource) the cluster's
+      ocf:linbit:drbd resource C(drbd-NAME), C(drbd_clone) its clone C(drbd-NAME-clone), C(drbd_name) the DRBD
+      resource (drbdadm) C(vm-NAME).
+  returned: when the host is in a pair
+  type: dict
+  sample: {web1: {vm_resource: vm-web1, drbd_resource: drbd-web1, drbd_clone: drbd-web1-clone, drbd_name: vm-web1}}
 pairs:
   description: Names of all pairs of the site.
   returned: success

@@ -176,14 +176,21 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.vm_cib import (
     protected_vm,
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import config_path
+from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import (
+    DEFAULT_HYPERVISOR,
+    DEFAULT_LEVEL,
+    HYPERVISORS,
+    LEVELS,
+    drbd_name,
+)
 
 VM_OPTIONS = {
     "name": {"type": "str", "required": True},
-    "level": {"type": "str", "choices": ["ha", "recovery", "ft"], "default": "ha"},
+    "level": {"type": "str", "choices": list(LEVELS), "default": DEFAULT_LEVEL},
     "host": {"type": "str"},
     "drbd_resource": {"type": "str"},
     "config": {"type": "path"},
-    "hypervisor": {"type": "str", "choices": ["kvm", "xen"], "default": "kvm"},
+    "hypervisor": {"type": "str", "choices": list(HYPERVISORS), "default": DEFAULT_HYPERVISOR},
     "force_stop": {"type": "bool", "default": False},
     "stop_timeout": {"type": "int", "default": 120},
     "move_to": {"type": "str"},
@@ -201,7 +208,7 @@ def wanted_vms(vms):
                 vm["name"],
                 vm["level"],
                 vm["host"],
-                vm["drbd_resource"] or "vm-%s" % vm["name"],
+                vm["drbd_resource"] or drbd_name(vm["name"]),
                 vm["config"] or config_path(vm["name"]),
                 hypervisor=hypervisor,
                 force_stop=vm["force_stop"],

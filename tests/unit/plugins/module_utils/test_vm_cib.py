@@ -38,7 +38,7 @@ from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.cibsim im
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"level": "ft"}, "level ft (fault tolerance, lock-step) is not supported yet"),
+        ({"level": "ft"}, "VM vm1: level ft (fault tolerance) is not available yet: use ha or recovery"),
         ({"level": "gold"}, "level must be one of ha, recovery"),
         ({"hypervisor": "vmware"}, "hypervisor must be kvm or xen"),
         ({"config": "vm1.xml"}, "absolute path"),

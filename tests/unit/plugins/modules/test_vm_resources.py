@@ -10,6 +10,7 @@ import subprocess
 
 import pytest
 
+from ansible_collections.duplex.vmpair.plugins.module_utils import vocabulary
 from ansible_collections.duplex.vmpair.plugins.modules import vm_resources
 
 EAST = "hv-east"
@@ -92,7 +93,7 @@ def test_level_change_is_one_update(run_module, pair_cib):
 def test_ft_is_refused_with_a_clear_message(run_module, pair_cib):
     rc, result = run_module(vm_resources.main, args(pair_cib, [{"name": "mail", "level": "ft", "host": EAST}]))
     assert rc == 1
-    assert "level ft (fault tolerance, lock-step) is not supported yet" in result["msg"]
+    assert vocabulary.FT_UNAVAILABLE + ": use ha or recovery" in result["msg"]
 
 
 def test_unknown_host_is_refused_and_nothing_pushed(run_module, pair_cib):
