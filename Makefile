@@ -64,7 +64,7 @@ export PY_COLORS ?= $(if $(CI),0,1)
 LAB := python3 lab/lab.py
 VENV_PY_VERSION = $(shell $(VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: help deps tools venv collections lab-deps lint sanity importer unit debian13-root matrix ee molecule test test-real-kernel demo lab-down \
+.PHONY: help deps tools venv collections lab-deps lint sanity importer unit debian13-root matrix ee molecule test test-real-kernel test-release-upgrade demo lab-down \
 	build bench changelog clean
 
 help: ## list the targets
@@ -129,6 +129,10 @@ molecule: deps ## Molecule: container lab (default with its faults, xen), then r
 test-real-kernel: deps ## Molecule real-kernel, everything, on QEMU VMs (bond, split brain, crashes, rolling update, migration); about 50 min
 	$(LAB) vm image
 	scripts/molecule.sh real-kernel
+
+test-release-upgrade: deps ## Molecule release-upgrade: a pair of QEMU VMs from Debian 12 to 13 under a protected, writing VM (rolling_update.yml -e vmpair_rolling_release=trixie)
+	$(LAB) vm image
+	scripts/molecule.sh release-upgrade
 
 test: ## THE test command: deps, lint, sanity, unit, ee, molecule, each timed (table at the end)
 	scripts/test.sh

@@ -4,7 +4,8 @@
 # `make test` runs default (container lab: site.yml, idempotence, check mode, verify, then the
 # faults on the same pair), xen (container lab) and real-kernel-quick (QEMU VMs with Debian's kernel:
 # site.yml, a running VM protected while it writes, its host's plug pulled). The whole real-kernel
-# scenario (about 50 min on 2 cores) is `make test-real-kernel`. VMPAIR_REAL_KERNEL=0 leaves every
+# scenario (about 50 min on 2 cores) is `make test-real-kernel`, the Debian 12 to 13 upgrade
+# `make test-release-upgrade`. VMPAIR_REAL_KERNEL=0 leaves every
 # real-kernel scenario out.
 # Each scenario uses its own lab (index), so they share no hosts or addresses. A failed scenario
 # does not stop the others; the exit status is 1 if any failed. Each scenario's time per step is
@@ -32,7 +33,7 @@ if [[ ${#scenarios[@]} -eq 0 ]]; then
 fi
 if [[ ${#scenarios[@]} -eq 0 ]]; then
   mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' \
-    | xargs -n1 basename | grep -vx real-kernel | sort)
+    | xargs -n1 basename | grep -vx -e real-kernel -e release-upgrade | sort)
 fi
 selected=()
 for s in "${scenarios[@]}"; do

@@ -78,6 +78,7 @@ PLAYBOOK_VARS = (
     "vmpair_rolling_apt_upgrade",
     "vmpair_rolling_update_tasks",
     "vmpair_rolling_reboot",
+    "vmpair_rolling_release",
     "vmpair_reboot_timeout",
 )
 

@@ -61,11 +61,13 @@ a new documented command fails it until it is listed here):
     ansible-playbook -i INVENTORY duplex.vmpair.maintenance -e host=hv-east -e action=exit [-e move_back=true]
 - docs/operations.md#5, syntax + unreachable:
     ansible-playbook -i INVENTORY duplex.vmpair.rolling_update [-e vmpair_rolling_pairs=1] [-e move_back=true]
-- docs/operations.md#6, syntax + unreachable, and against the container lab (molecule/default/user_paths.yml):
+- docs/operations.md#6, syntax + unreachable:
+    ansible-playbook -i INVENTORY duplex.vmpair.rolling_update -e vmpair_rolling_release=trixie [-e vmpair_rolling_pairs=1]
+- docs/operations.md#7, syntax + unreachable, and against the container lab (molecule/default/user_paths.yml):
     ansible-playbook -i INVENTORY duplex.vmpair.maintenance -e host=hv-east -e action=exit -e move_back=true
-- docs/operations.md#7, syntax + unreachable:
-    ansible-playbook -i INVENTORY duplex.vmpair.split_brain -e vm=web1 -e survivor=hv-east [-e confirm=yes]
 - docs/operations.md#8, syntax + unreachable:
+    ansible-playbook -i INVENTORY duplex.vmpair.split_brain -e vm=web1 -e survivor=hv-east [-e confirm=yes]
+- docs/operations.md#9, syntax + unreachable:
     ansible-playbook -i INVENTORY duplex.vmpair.site
 - docs/protect.md#1, syntax + unreachable (check mode):
     ansible-playbook -i inventory.yml duplex.vmpair.protect --check --diff
