@@ -25,8 +25,9 @@ import time
 ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, ".build", "collections"))
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandRunner  # noqa: E402
-from ansible_collections.duplex.vmpair.plugins.module_utils.vm_cib import ensure_vms_present, protected_vm  # noqa: E402
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandRunner  # noqa: E402
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_objects import protected_vm  # noqa: E402
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_present import ensure_vms_present  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 ENV = dict(os.environ, LC_ALL="C")

@@ -23,9 +23,13 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
-from ansible_collections.duplex.vmpair.plugins.module_utils import site_base, site_report, site_vms, vocabulary
+from ansible_collections.duplex.vmpair.plugins.module_utils.common import vocabulary
+from ansible_collections.duplex.vmpair.plugins.module_utils.site import base as site_base
 from ansible_collections.duplex.vmpair.plugins.plugin_utils import inventory
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import addresses as site_addresses
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import model as site_model
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import report as site_report
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import vms as site_vms
 
 COLLECTION_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARGUMENT_SPEC = {
@@ -47,11 +51,11 @@ def known_variables(root=COLLECTION_ROOT):
     if root in _KNOWN:
         return _KNOWN[root]
     names = set(
-        site_model.PAIR_VARS
-        + site_model.HOST_VARS
-        + site_model.WITNESS_VARS
-        + site_model.CHECK_VARS
-        + site_model.PLAYBOOK_VARS
+        site_base.PAIR_VARS
+        + site_base.HOST_VARS
+        + site_base.WITNESS_VARS
+        + site_base.CHECK_VARS
+        + site_base.PLAYBOOK_VARS
     )
     specs = glob.glob(os.path.join(root, "roles", "*", "meta", "argument_specs.yml"))
     files = glob.glob(os.path.join(root, "roles", "*", "defaults", "*.yml"))
@@ -77,7 +81,7 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        if not site_model.HAS_NETADDR:
+        if not site_addresses.HAS_NETADDR:
             result.update(
                 failed=True,
                 msg="duplex.vmpair.site_model needs the Python library netaddr on the controller. "
@@ -106,16 +110,16 @@ class ActionModule(ActionBase):
             # one ansible-inventory answer per playbook run, not one per task and host
             "run_key": inventory.playbook_run_key(),
         }
-        witnesses = list(groups.get(site_model.WITNESSES_GROUP, []))
+        witnesses = list(groups.get(site_base.WITNESSES_GROUP, []))
         # Every pair host is in the vmpair_pairs group: its variables are read while ansible-inventory
         # finds which child groups of vmpair_pairs are the pairs.
-        hosts = set(witnesses) | set(groups.get(site_model.PAIRS_GROUP, []))
+        hosts = set(witnesses) | set(groups.get(site_base.PAIRS_GROUP, []))
         data = {}
         names_by_host = {}
         unreadable = {}
         try:
             tree = inventory.PairGroups(
-                groups, where["sources"], site_model.PAIRS_GROUP, where["playbook_dir"], run_key=where["run_key"]
+                groups, where["sources"], site_base.PAIRS_GROUP, where["playbook_dir"], run_key=where["run_key"]
             )
             try:
                 for name in sorted(hosts):
@@ -129,7 +133,7 @@ class ActionModule(ActionBase):
         except inventory.InventoryReadError as exc:
             raise AnsibleError(
                 "duplex.vmpair.site_model cannot read the pair groups (the child groups of %s) of the inventory: %s"
-                % (site_model.PAIRS_GROUP, exc)
+                % (site_base.PAIRS_GROUP, exc)
             ) from exc
         known = known_variables()
         if known is not None:
@@ -140,7 +144,7 @@ class ActionModule(ActionBase):
         if checked.errors:
             result.update(
                 failed=True,
-                msg=site_model.format_problems(checked.errors),
+                msg=site_base.format_problems(checked.errors),
                 problems=[p.as_dict() for p in checked.errors],
             )
             return result
@@ -156,13 +160,13 @@ class ActionModule(ActionBase):
             result.update(
                 failed=True,
                 msg="%s is not in a pair: this runs on the hosts of a child group of %s (pairs: %s)."
-                % (host, site_model.PAIRS_GROUP, ", ".join(sorted(site["pairs"])) or "none"),
+                % (host, site_base.PAIRS_GROUP, ", ".join(sorted(site["pairs"])) or "none"),
             )
             return result
         if require == "witness" and host not in site["witnesses"]:
             result.update(
                 failed=True,
-                msg="%s is not in the %s group: this runs on witness hosts." % (host, site_model.WITNESSES_GROUP),
+                msg="%s is not in the %s group: this runs on witness hosts." % (host, site_base.WITNESSES_GROUP),
             )
             return result
         mine = [
@@ -251,7 +255,7 @@ class ActionModule(ActionBase):
             raw = {}
         templar = self._templar.copy_with_new_env(available_variables=raw)
         out = {}
-        wanted = set(site_model.PAIR_VARS + site_model.HOST_VARS + site_model.WITNESS_VARS)
+        wanted = set(site_base.PAIR_VARS + site_base.HOST_VARS + site_base.WITNESS_VARS)
         wanted.discard("vmpair_fencing")
         for var in sorted(wanted):
             if var in raw:

@@ -10,7 +10,7 @@ __metaclass__ = type  # noqa: UP001
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.pcs_fence import agent_packages
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.fencing import agent_packages
 
 
 def fence_agent_packages(agents, debian_major):

@@ -10,7 +10,7 @@ __metaclass__ = type  # noqa: UP001
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.state_mirror import resync_text
+from ansible_collections.duplex.vmpair.plugins.module_utils.health.mirror import resync_text
 
 
 def mirror_progress(res):

@@ -10,7 +10,7 @@ __metaclass__ = type  # noqa: UP001
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import pair_report as report
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import report
 
 
 def pair_report(seen, pair, missing=None, fail_on="warning"):

@@ -73,14 +73,9 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.pcs import (
-    PcsError,
-    ensure_cluster_properties,
-)
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import (
-    CommandError,
-    CommandRunner,
-)
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.cib import PcsError
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.properties import ensure_cluster_properties
 
 
 def run_module():

@@ -83,9 +83,9 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_base import DrbdError
-from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_dual import run
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import DrbdError
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.dual_primary import run
 
 
 def main():

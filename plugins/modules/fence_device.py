@@ -156,11 +156,11 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.cib import PcsError, normalize_value
-from ansible_collections.duplex.vmpair.plugins.module_utils.pcs_fence import ensure_fence_device, secret_option_names
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import (
-    CommandError,
-    CommandRunner,
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.cib import PcsError, normalize_value
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.fencing import (
+    ensure_fence_device,
+    secret_option_names,
 )
 
 
@@ -170,7 +170,7 @@ def _mask_only_secrets(module, options, secret_names):
     ``options`` is no_log, so Ansible would replace every option value - even
     "1" or an IP address - wherever it appears in the output, which garbles the
     diff and errors. Only the values of secret options stay masked here; the
-    runner and pcs_fence.py mask those themselves as well.
+    runner and pacemaker/fencing.py mask those themselves as well.
     """
     secret = set()
     plain = set()

@@ -479,10 +479,11 @@ import platform
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import state
-from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_base import PROC_DRBD
-from ansible_collections.duplex.vmpair.plugins.module_utils.files import read_file
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.files import read_file
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import PROC_DRBD
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import facts as state
+from ansible_collections.duplex.vmpair.plugins.module_utils.health.base import Output
 
 
 def run_tools(runner, commands):
@@ -492,9 +493,9 @@ def run_tools(runner, commands):
         try:
             result = runner.run(cmd, check_rc=False)
         except CommandError:
-            outputs[key] = state.Output(None, "", "")
+            outputs[key] = Output(None, "", "")
             continue
-        outputs[key] = state.Output(result.rc, result.stdout, result.stderr)
+        outputs[key] = Output(result.rc, result.stdout, result.stderr)
     return outputs
 
 

@@ -221,14 +221,14 @@ rolled_back:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.protect_host import (
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import DEFAULT_LEVEL, LEVELS
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect.host import (
     ApplyError,
     CommandError,
     HostReadError,
     PlanError,
     run_protected_vm,
 )
-from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import DEFAULT_LEVEL, LEVELS
 
 
 def main():

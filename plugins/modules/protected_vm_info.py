@@ -121,10 +121,10 @@ secrets:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.protect_host import masked_facts, read_facts, read_secrets
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
-from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import HostReadError
-from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import DEFAULT_HYPERVISOR, HYPERVISORS
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import DEFAULT_HYPERVISOR, HYPERVISORS
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect.host import masked_facts, read_facts, read_secrets
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect.reader import HostReadError
 
 
 def main():

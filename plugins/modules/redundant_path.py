@@ -272,8 +272,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.netpath_apply import PathError, run
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.netpath.apply import PathError, run
 
 ROOT = "/"  # where /etc is; the tests point it at a temporary directory
 

@@ -168,21 +168,18 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError, CommandRunner
-from ansible_collections.duplex.vmpair.plugins.module_utils.vm_cib import (
-    VmCibError,
-    ensure_vms_absent,
-    ensure_vms_present,
-    protected_vm,
-)
-from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import config_path
-from ansible_collections.duplex.vmpair.plugins.module_utils.vocabulary import (
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import (
     DEFAULT_HYPERVISOR,
     DEFAULT_LEVEL,
     HYPERVISORS,
     LEVELS,
     drbd_name,
 )
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_objects import VmCibError, protected_vm
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_present import ensure_vms_present
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_remove import ensure_vms_absent
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect.reader import config_path
 
 VM_OPTIONS = {
     "name": {"type": "str", "required": True},

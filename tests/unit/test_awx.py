@@ -24,7 +24,8 @@ import zipfile
 import pytest
 import yaml
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
+from ansible_collections.duplex.vmpair.plugins.module_utils.site import base as site_base
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import model as site_model
 from ansible_collections.duplex.vmpair.tests.awxjob import AWX, MACHINE_CREDENTIAL, VAULT_CREDENTIAL, job_templates
 from ansible_collections.duplex.vmpair.tests.unit import sitedata
 from ansible_collections.duplex.vmpair.tests.unit.collection_artifact import REPO_ROOT, artifact_names
@@ -367,8 +368,8 @@ def test_the_protect_survey_offers_exactly_the_levels_check_site_accepts():
     each level offered passes check_site as a VM's level, each level of the vocabulary not offered (ft) fails it."""
     (template,) = templates_for("protect")
     (question,) = [q for q in template["survey_spec"]["spec"] if q["variable"] == "level"]
-    assert sorted(question["choices"]) == sorted(site_model.SERVED_LEVELS)
-    for level in site_model.LEVELS:
+    assert sorted(question["choices"]) == sorted(site_base.SERVED_LEVELS)
+    for level in site_base.LEVELS:
         pairs, witnesses, hostvars = sitedata.site()
         sitedata.set_pair_var(hostvars, "vmpair_vms", [{"name": "web1", "level": level}])
         errors = [str(p) for p in site_model.check_site(pairs, witnesses, hostvars).errors]

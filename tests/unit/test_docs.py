@@ -20,8 +20,9 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import drbd_base, pair_report
-from ansible_collections.duplex.vmpair.plugins.module_utils.findings import SEVERITIES, finding
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.findings import SEVERITIES, finding
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import base as drbd_base
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import report as pair_report
 
 REPO_ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DOCS = sorted(glob.glob(os.path.join(REPO_ROOT, "docs", "*.md"))) + [

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, duplex.vmpair contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""module_utils/vocabulary.py is the only definition of the collection's shared words.
+"""module_utils/common/vocabulary.py is the only definition of the collection's shared words.
 
 The protection levels, the hypervisors and the resource ids (``vm-NAME``, ``drbd-NAME``) are written
 there once: no other Python file under plugins/ writes a level or hypervisor list or a resource-id
@@ -20,15 +20,13 @@ import re
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import (
-    drbd_base,
-    site_base,
-    vm_cib_objects,
-    vocabulary,
-)
+from ansible_collections.duplex.vmpair.plugins.module_utils.common import vocabulary
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import base as drbd_base
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import vm_objects as vm_cib_objects
+from ansible_collections.duplex.vmpair.plugins.module_utils.site import base as site_base
 
 REPO_ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", ".."))
-VOCABULARY = os.path.join(REPO_ROOT, "plugins", "module_utils", "vocabulary.py")
+VOCABULARY = os.path.join(REPO_ROOT, "plugins", "module_utils", "common", "vocabulary.py")
 PYTHON = sorted(
     path
     for path in glob.glob(os.path.join(REPO_ROOT, "plugins", "**", "*.py"), recursive=True)
@@ -72,7 +70,7 @@ def _copies(path):
 
 
 def test_the_files_are_found():
-    assert len(PYTHON) > 20 and any(p.endswith("site_base.py") for p in PYTHON)
+    assert len(PYTHON) > 20 and any(p.endswith(os.path.join("site", "base.py")) for p in PYTHON)
     assert any(p.endswith(os.path.join("tasks", "migrate_vm.yml")) for p in PLAYBOOKS)
 
 

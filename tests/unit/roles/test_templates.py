@@ -14,7 +14,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import model as site_model
 from ansible_collections.duplex.vmpair.tests.unit.roletemplates import render
 from ansible_collections.duplex.vmpair.tests.unit.sitedata import set_pair_var, site
 

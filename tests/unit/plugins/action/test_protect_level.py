@@ -18,7 +18,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import site_base
+from ansible_collections.duplex.vmpair.plugins.module_utils.site import base as site_base
 from ansible_collections.duplex.vmpair.tests.unit.plugins.action.test_site_model import (
     INVENTORY,
     REPO_ROOT,

@@ -192,7 +192,7 @@ def test_the_site_model_uses_no_private_ansible_interface():
     private = ("HostVarsVars", "ansible.vars", "ansible.inventory", "ansible.context", "._inventory", "._vars")
     private += ("._variable_manager", "ansible.utils.vars", "ansible._internal")
     paths = [os.path.join(REPO_ROOT, "plugins", "action", "site_model.py")]
-    paths += sorted(glob.glob(os.path.join(REPO_ROOT, "plugins", "plugin_utils", "*.py")))
+    paths += sorted(glob.glob(os.path.join(REPO_ROOT, "plugins", "plugin_utils", "**", "*.py"), recursive=True))
     for path in paths:
         with open(path, encoding="utf-8") as handle:
             code = "\n".join(line for line in handle if not line.lstrip().startswith("#"))

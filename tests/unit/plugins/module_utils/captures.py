@@ -17,7 +17,8 @@ file (``diff -r tests/unit/fixtures/state tests/unit/fixtures/state/trixie``):
 
 import os
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import state
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import base as state_base
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import facts as state
 
 STATE = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "state"))
 RELEASES = ("bookworm", "trixie")
@@ -57,11 +58,11 @@ class Captures:
         return self.read("%s_%s.txt" % (state_name, key), "")
 
     def output(self, state_name, key):
-        """The :class:`state.Output` of tool ``key`` in ``state_name``."""
+        """The :class:`base.Output` of tool ``key`` in ``state_name``."""
         rc = self.read("%s_%s.rc" % (state_name, key))
         if rc is None:
             raise FileNotFoundError("%s: %s_%s was not captured" % (self.release, state_name, key))
-        return state.Output(int(rc), self.text(state_name, key), self.read("%s_%s.stderr" % (state_name, key), ""))
+        return state_base.Output(int(rc), self.text(state_name, key), self.read("%s_%s.stderr" % (state_name, key), ""))
 
     def outputs(self, state_name, keys=None):
         """{key: Output} of every captured tool of ``state_name`` (``keys``: only those, all must exist)."""

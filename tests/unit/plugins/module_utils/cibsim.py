@@ -19,8 +19,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import vm_cib
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import vm_objects as vm_cib_objects
 
 EAST, WEST = "hv-east", "hv-west"
 TOOLS = ("pcs", "cibadmin", "crm_verify", "crm_simulate", "crm_attribute")
@@ -67,7 +67,7 @@ def tool(*args, cib=None, check=True):
 
 
 def vm(name, level="ha", host=EAST, **kw):
-    return vm_cib.protected_vm(name, level, host, f"r-{name}", f"/etc/vmpair/domains/{name}.xml", **kw)
+    return vm_cib_objects.protected_vm(name, level, host, f"r-{name}", f"/etc/vmpair/domains/{name}.xml", **kw)
 
 
 def runner_for(path, module=None):

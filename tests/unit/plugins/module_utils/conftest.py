@@ -7,7 +7,9 @@ import shutil
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import pcs, vm_cib
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import fencing as pcs_fence
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import properties as pcs
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import vm_present as vm_cib
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.cibsim import (
     EAST,
     PAIR_VMS,
@@ -35,7 +37,7 @@ def base_cib(tmp_path_factory):
     r = runner_for(path)
     pcs.ensure_cluster_properties(r, {"stonith-enabled": True})
     for node, ip, delay in ((EAST, "192.0.2.10", 5), (WEST, "192.0.2.11", None)):
-        pcs.ensure_fence_device(
+        pcs_fence.ensure_fence_device(
             r,
             f"fence_{node}",
             agent="fence_ipmilan",

@@ -17,7 +17,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError, CommandResult
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandResult
 
 QUORUMTOOL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "state", "healthy_quorumtool.txt")
 

@@ -17,7 +17,7 @@ a captured ``ip -json`` output of a real host.
 import copy
 import json
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError, CommandResult
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandResult
 
 
 def link(ifname, kind=None, up=True, master=None, mtu=1500, bond=None, addresses=(), operstate=None):

@@ -21,16 +21,14 @@ import re
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import (
-    cib,
-    domain,
-    netpath_live,
-    pcs_fence,
-    protect_host,
-    vm_host,
-)
-from ansible_collections.duplex.vmpair.plugins.module_utils.cib import LocationConstraint
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.libvirt import domain
+from ansible_collections.duplex.vmpair.plugins.module_utils.netpath import live as netpath_live
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import cib
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import fencing as pcs_fence
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.cib import LocationConstraint
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect import host as protect_host
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect import reader as vm_host
 from ansible_collections.duplex.vmpair.tests.unit.fixtures import capture_state
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.captures import Captures, releases_with
 

@@ -18,8 +18,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import domain
-from ansible_collections.duplex.vmpair.plugins.module_utils.domain import DomainError
+from ansible_collections.duplex.vmpair.plugins.module_utils.libvirt import domain
+from ansible_collections.duplex.vmpair.plugins.module_utils.libvirt.domain import DomainError
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "domain")
 MARK = "@@vmpair-next@@"

@@ -19,8 +19,13 @@ import subprocess
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import drbd
-from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
+from ansible_collections.duplex.vmpair.plugins.module_utils.common import runner
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import allocation as drbd_alloc
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import base as drbd_base
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import commands as drbd_cmd
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import config as drbd_config
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import parse as drbd_parse
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import model as site_model
 from ansible_collections.duplex.vmpair.tests.unit.roletemplates import render
 from ansible_collections.duplex.vmpair.tests.unit.sitedata import set_pair_var, site
 
@@ -98,14 +103,14 @@ def dump(version, conf, what="dump", resource="all"):
 
 
 def spec_for(pair, vm="web1", disks=("vda",), level="ha", existing=None, **kwargs):
-    allocation = drbd.allocate({vm: list(disks)}, existing)[vm]
-    return drbd.build_resource(pair, vm, allocation, level, SECRET, **kwargs)
+    allocation = drbd_alloc.allocate({vm: list(disks)}, existing)[vm]
+    return drbd_config.build_resource(pair, vm, allocation, level, SECRET, **kwargs)
 
 
 def parsed(version, tmp_path, texts):
     rc, out, err = dump(version, write_config(tmp_path, version, texts), "dump-xml")
     assert rc == 0, err
-    return drbd.parse_dump_xml(out)
+    return drbd_parse.parse_dump_xml(out)
 
 
 # ---------------------------------------------------------------------------
@@ -115,7 +120,7 @@ def parsed(version, tmp_path, texts):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_rendered_resource_parses_with_global_common(tmp_path, pair, version):
     spec = spec_for(pair, disks=("vda", "vdb"))
-    text = drbd.render_resource(spec, version)
+    text = drbd_config.render_resource(spec, version)
     rc, out, err = dump(version, write_config(tmp_path, version, [text]))
     assert rc == 0, err
     assert "resource vm-web1 {" in out
@@ -129,7 +134,7 @@ def test_rendered_resource_parses_with_global_common(tmp_path, pair, version):
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_each_syntax_is_refused_by_the_other_parser(tmp_path, pair, version):
-    text = drbd.render_resource(spec_for(pair), version)
+    text = drbd_config.render_resource(spec_for(pair), version)
     conf = write_config(tmp_path, version, [text], with_common=False)
     rc, _out, err = dump(version, conf)
     assert rc == 0, err
@@ -147,7 +152,7 @@ LEVEL_WIRE = [("ha", "C", "resource-and-stonith"), ("recovery", "A", "resource-o
 def test_protocol_follows_the_level(tmp_path, pair, version, level, protocol, fencing):
     spec = spec_for(pair, level=level)
     assert spec.protocol == protocol
-    entry = parsed(version, tmp_path, [drbd.render_resource(spec, version)])["vm-web1"]
+    entry = parsed(version, tmp_path, [drbd_config.render_resource(spec, version)])["vm-web1"]
     assert entry["protocol"] == protocol
     section = "disk" if version == "8.4" else "net"
     assert entry["options"][section]["fencing"] == fencing
@@ -160,8 +165,8 @@ def test_the_kernel_gets_a_fencing_policy_it_accepts(tmp_path, pair, version, le
     """The kernel refuses resource-and-stonith with protocol A (ERR_STONITH_AND_PROT_A) and the
     common section of global_common.conf sets resource-and-stonith: the resource must win."""
     spec = spec_for(pair, level=level)
-    conf = write_config(tmp_path, version, [drbd.render_resource(spec, version)])
-    lines = dry_run(version, conf, "hv-east", drbd.DrbdCommands(spec.name).up())
+    conf = write_config(tmp_path, version, [drbd_config.render_resource(spec, version)])
+    lines = dry_run(version, conf, "hv-east", drbd_cmd.DrbdCommands(spec.name).up())
     text = "\n".join(lines)
     assert re.findall(r"--protocol=(\w)", text) == [protocol]
     assert re.findall(r"--fencing=([\w-]+)", text) == [fencing]
@@ -171,19 +176,19 @@ def test_the_kernel_gets_a_fencing_policy_it_accepts(tmp_path, pair, version, le
 @pytest.mark.parametrize("version", VERSIONS)
 def test_ping_settings_override_the_common_ones(tmp_path, pair, version):
     spec = spec_for(pair, ping_int=4, ping_timeout=9)
-    entry = parsed(version, tmp_path, [drbd.render_resource(spec, version)])["vm-web1"]
+    entry = parsed(version, tmp_path, [drbd_config.render_resource(spec, version)])["vm-web1"]
     assert entry["options"]["net"]["ping-int"] == "4"
     assert entry["options"]["net"]["ping-timeout"] == "9"
-    assert "ping-int" not in drbd.render_resource(spec_for(pair), version)
-    with pytest.raises(drbd.DrbdError, match="ping-timeout 0 is outside 1-300"):
+    assert "ping-int" not in drbd_config.render_resource(spec_for(pair), version)
+    with pytest.raises(drbd_base.DrbdError, match="ping-timeout 0 is outside 1-300"):
         spec_for(pair, ping_timeout=0)
 
 
 def test_level_ft_is_refused(pair):
-    with pytest.raises(drbd.LevelError) as err:
+    with pytest.raises(drbd_base.LevelError) as err:
         spec_for(pair, level="ft")
     assert str(err.value) == "level ft (fault tolerance) is not available yet: use ha"
-    with pytest.raises(drbd.LevelError, match="'gold' is not a protection level"):
+    with pytest.raises(drbd_base.LevelError, match="'gold' is not a protection level"):
         spec_for(pair, level="gold")
 
 
@@ -206,7 +211,7 @@ def test_ipv6_replication_link(tmp_path, version):
         ),
     ]
     pair = described_pair(vmpair_links=v6)
-    text = drbd.render_resource(spec_for(pair), version)
+    text = drbd_config.render_resource(spec_for(pair), version)
     assert "address ipv6 [fd00:10::1]:7790;" in text
     entry = parsed(version, tmp_path, [text])["vm-web1"]
     assert entry["hosts"]["hv-west"]["address"] == {"family": "ipv6", "address": "fd00:10::2", "port": 7790}
@@ -216,7 +221,7 @@ def test_node_names_and_ids_come_from_the_site_model():
     pairs, witnesses, hostvars = site()
     hostvars["hv-east"]["vmpair_node_name"] = "east.example"
     pair = site_model.build_site(pairs, witnesses, hostvars)["pairs"]["pair_mail"]
-    text = drbd.render_resource(spec_for(pair), "9")
+    text = drbd_config.render_resource(spec_for(pair), "9")
     assert "on east.example {\n        node-id 1;\n        address ipv4 10.10.0.1:7790;" in text
     assert "on hv-west {\n        node-id 2;\n        address ipv4 10.10.0.2:7790;" in text
     assert "hosts east.example hv-west;" in text
@@ -224,24 +229,24 @@ def test_node_names_and_ids_come_from_the_site_model():
 
 def test_pair_without_replication_link_is_refused(pair):
     pair = dict(pair, replication_links=[])
-    with pytest.raises(drbd.DrbdError, match="no link that carries replication"):
+    with pytest.raises(drbd_base.DrbdError, match="no link that carries replication"):
         spec_for(pair)
 
 
 def test_names():
-    assert drbd.resource_name("web1") == "vm-web1"
-    assert drbd.resource_path("web1") == "/etc/drbd.d/vm-web1.res"
-    assert drbd.lv_path("vg_vms", "mbx-exec", "vda") == "/dev/vg_vms/mbx-exec-vda-drbd"
-    assert drbd.disk_of_lv("mbx-exec", "/dev/vg_vms/mbx-exec-vda-drbd") == "vda"
-    assert drbd.disk_of_lv("mbx", "/dev/vg_vms/mbx-exec-vda-drbd") is None
+    assert drbd_base.resource_name("web1") == "vm-web1"
+    assert drbd_base.resource_path("web1") == "/etc/drbd.d/vm-web1.res"
+    assert drbd_base.lv_path("vg_vms", "mbx-exec", "vda") == "/dev/vg_vms/mbx-exec-vda-drbd"
+    assert drbd_base.disk_of_lv("mbx-exec", "/dev/vg_vms/mbx-exec-vda-drbd") == "vda"
+    assert drbd_base.disk_of_lv("mbx", "/dev/vg_vms/mbx-exec-vda-drbd") is None
     for bad in ("", "-x", "a b", "a/b", "x" * 49):
-        with pytest.raises(drbd.DrbdError, match="cannot name a DRBD resource"):
-            drbd.resource_name(bad)
-    with pytest.raises(drbd.DrbdError, match="not a disk target name"):
-        drbd.lv_name("web1", "v-da")
-    assert drbd.normalize_version("8.4.11") == "8.4" and drbd.normalize_version(9) == "9"
-    with pytest.raises(drbd.DrbdError, match="use 8.4 or 9"):
-        drbd.normalize_version("8.3")
+        with pytest.raises(drbd_base.DrbdError, match="cannot name a DRBD resource"):
+            drbd_base.resource_name(bad)
+    with pytest.raises(drbd_base.DrbdError, match="not a disk target name"):
+        drbd_base.lv_name("web1", "v-da")
+    assert drbd_base.normalize_version("8.4.11") == "8.4" and drbd_base.normalize_version(9) == "9"
+    with pytest.raises(drbd_base.DrbdError, match="use 8.4 or 9"):
+        drbd_base.normalize_version("8.3")
 
 
 # ---------------------------------------------------------------------------
@@ -249,7 +254,7 @@ def test_names():
 
 
 def test_allocation_of_new_vms_is_lowest_free_in_name_order():
-    got = drbd.allocate({"b": ["vda", "vdb"], "a": ["vda"], "c": ["sda"]})
+    got = drbd_alloc.allocate({"b": ["vda", "vdb"], "a": ["vda"], "c": ["sda"]})
     assert got["a"] == {
         "resource": "vm-a",
         "port": 7790,
@@ -263,16 +268,16 @@ def test_allocation_of_new_vms_is_lowest_free_in_name_order():
 
 def test_allocation_is_deterministic():
     names = ["vm%02d" % i for i in range(20)]
-    first = drbd.allocate({n: ["vda"] for n in names})
+    first = drbd_alloc.allocate({n: ["vda"] for n in names})
     shuffled = list(names)
     random.Random(4).shuffle(shuffled)
-    assert drbd.allocate({n: ["vda"] for n in shuffled}) == first
+    assert drbd_alloc.allocate({n: ["vda"] for n in shuffled}) == first
 
 
 def rendered_existing(tmp_path, pair, allocation, version="9", extra=()):
     """What drbdadm dump-xml would report after writing every allocated resource."""
     texts = [
-        drbd.render_resource(drbd.build_resource(pair, vm, entry, "ha", SECRET), version)
+        drbd_config.render_resource(drbd_config.build_resource(pair, vm, entry, "ha", SECRET), version)
         for vm, entry in sorted(allocation.items())
     ]
     sub = tmp_path / ("run%d" % len(list(tmp_path.iterdir())))
@@ -282,27 +287,27 @@ def rendered_existing(tmp_path, pair, allocation, version="9", extra=()):
 
 def test_allocation_is_stable_when_vms_come_and_go(tmp_path, pair):
     vms = {"alpha": ["vda"], "bravo": ["vda", "vdb"], "delta": ["vda"]}
-    first = drbd.allocate(vms)
+    first = drbd_alloc.allocate(vms)
     existing = rendered_existing(tmp_path, pair, first)
     # Same input again: nothing moves, nothing is new.
-    again = drbd.allocate(vms, existing)
+    again = drbd_alloc.allocate(vms, existing)
     assert {vm: (e["port"], e["volumes"]) for vm, e in again.items()} == {
         vm: (e["port"], e["volumes"]) for vm, e in first.items()
     }
     assert not any(e["new"] for e in again.values())
     # Adding a VM that sorts first moves nobody: it gets the next free numbers.
-    added = drbd.allocate(dict(vms, aaa=["vda"]), existing)
+    added = drbd_alloc.allocate(dict(vms, aaa=["vda"]), existing)
     for vm in vms:
         assert added[vm]["port"] == first[vm]["port"] and added[vm]["volumes"] == first[vm]["volumes"]
     assert added["aaa"]["port"] == 7793 and added["aaa"]["volumes"][0]["minor"] == 104
     # Removing bravo: while its resource still exists, its numbers stay taken.
     without = {"alpha": ["vda"], "delta": ["vda"], "echo": ["vda"]}
-    got = drbd.allocate(without, existing)
+    got = drbd_alloc.allocate(without, existing)
     assert got["echo"]["port"] == 7793 and got["echo"]["volumes"][0]["minor"] == 104
     # Once bravo's resource is gone from the hosts, the next new VM gets its numbers; the others stay.
     kept = {vm: e for vm, e in first.items() if vm != "bravo"}
     existing = rendered_existing(tmp_path, pair, kept)
-    got = drbd.allocate(without, existing)
+    got = drbd_alloc.allocate(without, existing)
     assert got["echo"]["port"] == first["bravo"]["port"] == 7791
     assert got["echo"]["volumes"][0]["minor"] == 101
     for vm in ("alpha", "delta"):
@@ -310,10 +315,10 @@ def test_allocation_is_stable_when_vms_come_and_go(tmp_path, pair):
 
 
 def test_a_disk_keeps_its_volume_and_minor(tmp_path, pair):
-    first = drbd.allocate({"web": ["vda"], "zzz": ["vda"]})
+    first = drbd_alloc.allocate({"web": ["vda"], "zzz": ["vda"]})
     existing = rendered_existing(tmp_path, pair, first)
     # A disk added later (and listed first) gets the next volume number and the lowest free minor.
-    got = drbd.allocate({"web": ["vdb", "vda"], "zzz": ["vda"]}, existing)
+    got = drbd_alloc.allocate({"web": ["vdb", "vda"], "zzz": ["vda"]}, existing)
     assert got["web"]["volumes"] == [
         {"volume": 0, "disk": "vda", "minor": 100, "device": "/dev/drbd100"},
         {"volume": 1, "disk": "vdb", "minor": 102, "device": "/dev/drbd102"},
@@ -334,12 +339,12 @@ FOREIGN = """resource "r0" {
 def test_allocation_avoids_foreign_resources(tmp_path, pair):
     existing = parsed("9", tmp_path, [FOREIGN])
     assert existing["r0"]["minors"] == [100, 102] and existing["r0"]["ports"] == [7790]
-    got = drbd.allocate({"web": ["vda", "vdb"], "db": ["vda"]}, existing, reserved_ports=[7791])
+    got = drbd_alloc.allocate({"web": ["vda", "vdb"], "db": ["vda"]}, existing, reserved_ports=[7791])
     assert got["db"]["port"] == 7792 and got["db"]["volumes"][0]["minor"] == 101
     assert got["web"]["port"] == 7793 and [v["minor"] for v in got["web"]["volumes"]] == [103, 104]
     # drbdadm agrees: the foreign resource and ours load together.
     texts = [FOREIGN] + [
-        drbd.render_resource(drbd.build_resource(pair, vm, e, "ha", SECRET), "9") for vm, e in got.items()
+        drbd_config.render_resource(drbd_config.build_resource(pair, vm, e, "ha", SECRET), "9") for vm, e in got.items()
     ]
     sub = tmp_path / "together"
     sub.mkdir()
@@ -348,66 +353,70 @@ def test_allocation_avoids_foreign_resources(tmp_path, pair):
 
 
 def test_existing_resource_that_collides_is_reported(tmp_path, pair):
-    web = drbd.allocate({"web": ["vda"]})  # minor 100, port 7790, the same as r0
+    web = drbd_alloc.allocate({"web": ["vda"]})  # minor 100, port 7790, the same as r0
     foreign = parsed("9", tmp_path, [FOREIGN])
     sub = tmp_path / "web"
     sub.mkdir()
-    text = drbd.render_resource(drbd.build_resource(pair, "web", web["web"], "ha", SECRET), "9")
+    text = drbd_config.render_resource(drbd_config.build_resource(pair, "web", web["web"], "ha", SECRET), "9")
     existing_web = parsed("9", sub, [text])
-    with pytest.raises(drbd.AllocationError, match="minor 100 of vm-web .* is also used by r0"):
+    with pytest.raises(drbd_base.AllocationError, match="minor 100 of vm-web .* is also used by r0"):
         # As if one host had r0 and the other vm-web (drbdadm refuses both in one configuration).
-        drbd.allocate({"web": ["vda"]}, [foreign, existing_web])
+        drbd_alloc.allocate({"web": ["vda"]}, [foreign, existing_web])
 
 
 def test_hosts_that_disagree_are_reported(tmp_path, pair):
-    a = drbd.allocate({"web": ["vda"]})
-    b = drbd.allocate({"web": ["vda"]}, reserved_ports=[7790])
+    a = drbd_alloc.allocate({"web": ["vda"]})
+    b = drbd_alloc.allocate({"web": ["vda"]}, reserved_ports=[7790])
     east = rendered_existing(tmp_path, pair, a)
     west = rendered_existing(tmp_path, pair, b)
-    with pytest.raises(drbd.AllocationError, match="vm-web uses ports 7790, 7791 on the hosts"):
-        drbd.allocate({"web": ["vda"]}, [east, west])
+    with pytest.raises(drbd_base.AllocationError, match="vm-web uses ports 7790, 7791 on the hosts"):
+        drbd_alloc.allocate({"web": ["vda"]}, [east, west])
 
 
 def test_exhausted_minors_and_ports_are_clear_errors():
-    with pytest.raises(drbd.AllocationError) as err:
-        drbd.allocate({"a": ["vda", "vdb"], "b": ["vda"]}, base_minor=10, max_minor=11)
+    with pytest.raises(drbd_base.AllocationError) as err:
+        drbd_alloc.allocate({"a": ["vda", "vdb"], "b": ["vda"]}, base_minor=10, max_minor=11)
     assert str(err.value) == (
         "no free DRBD minor in 10-11 for VM b disk vda: all 2 are in use; raise the minor limit or unprotect a VM"
     )
-    with pytest.raises(drbd.AllocationError, match=r"no free DRBD port in 7790-7791 for VM c: all 2 are in use"):
-        drbd.allocate({"a": ["vda"], "b": ["vda"], "c": ["vda"]}, max_port=7791)
-    with pytest.raises(drbd.DrbdError, match="minor range 20-10 is empty"):
-        drbd.allocate({"a": ["vda"]}, base_minor=20, max_minor=10)
-    with pytest.raises(drbd.DrbdError, match="VM a has no disks"):
-        drbd.allocate({"a": []})
-    with pytest.raises(drbd.DrbdError, match="lists a disk twice"):
-        drbd.allocate({"a": ["vda", "vda"]})
+    with pytest.raises(drbd_base.AllocationError, match=r"no free DRBD port in 7790-7791 for VM c: all 2 are in use"):
+        drbd_alloc.allocate({"a": ["vda"], "b": ["vda"], "c": ["vda"]}, max_port=7791)
+    with pytest.raises(drbd_base.DrbdError, match="minor range 20-10 is empty"):
+        drbd_alloc.allocate({"a": ["vda"]}, base_minor=20, max_minor=10)
+    with pytest.raises(drbd_base.DrbdError, match="VM a has no disks"):
+        drbd_alloc.allocate({"a": []})
+    with pytest.raises(drbd_base.DrbdError, match="lists a disk twice"):
+        drbd_alloc.allocate({"a": ["vda", "vda"]})
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_fifty_vms_allocate_without_collisions(tmp_path, pair, version):
     vms = {"vm%02d" % i: ["vda", "vdb", "vdc"][: 1 + i % 3] for i in range(50)}
-    got = drbd.allocate(vms)
+    got = drbd_alloc.allocate(vms)
     minors = [v["minor"] for e in got.values() for v in e["volumes"]]
     ports = [e["port"] for e in got.values()]
     assert len(minors) == len(set(minors)) == sum(len(d) for d in vms.values())
     assert len(ports) == len(set(ports)) == 50
     # drbdadm rejects any shared minor, disk or address:port among loaded resources.
-    texts = [drbd.render_resource(drbd.build_resource(pair, vm, e, "ha", SECRET), version) for vm, e in got.items()]
+    texts = [
+        drbd_config.render_resource(drbd_config.build_resource(pair, vm, e, "ha", SECRET), version)
+        for vm, e in got.items()
+    ]
     conf = write_config(tmp_path, version, texts)
     rc, out, err = dump(version, conf, "dump-xml")
     assert rc == 0, err
-    existing = drbd.parse_dump_xml(out)
+    existing = drbd_parse.parse_dump_xml(out)
     assert len(existing) == 50
-    assert drbd.allocate(vms, existing) == {vm: dict(e, new=False) for vm, e in got.items()}
+    assert drbd_alloc.allocate(vms, existing) == {vm: dict(e, new=False) for vm, e in got.items()}
 
 
 def test_drbdadm_really_rejects_a_collision(tmp_path, pair):
     """The 50-VM check above is only worth something if drbdadm refuses duplicates."""
-    a = drbd.allocate({"a": ["vda"]})["a"]
-    b = dict(drbd.allocate({"b": ["vda"]})["b"], port=7791)  # same minor 100
+    a = drbd_alloc.allocate({"a": ["vda"]})["a"]
+    b = dict(drbd_alloc.allocate({"b": ["vda"]})["b"], port=7791)  # same minor 100
     texts = [
-        drbd.render_resource(drbd.build_resource(pair, vm, e, "ha", SECRET), "9") for vm, e in (("a", a), ("b", b))
+        drbd_config.render_resource(drbd_config.build_resource(pair, vm, e, "ha", SECRET), "9")
+        for vm, e in (("a", a), ("b", b))
     ]
     rc, _out, err = dump("9", write_config(tmp_path, "9", texts))
     assert rc == 10 and "conflicting use of device-minor" in err
@@ -420,7 +429,7 @@ def test_drbdadm_really_rejects_a_collision(tmp_path, pair):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_parse_dump_xml(tmp_path, pair, version):
     spec = spec_for(pair, disks=("vda", "vdb"))
-    entry = parsed(version, tmp_path, [drbd.render_resource(spec, version)])["vm-web1"]
+    entry = parsed(version, tmp_path, [drbd_config.render_resource(spec, version)])["vm-web1"]
     assert entry["minors"] == [100, 101] and entry["ports"] == [7790]
     assert sorted(entry["hosts"]) == ["hv-east", "hv-west"]
     assert entry["hosts"]["hv-east"]["volumes"][1] == {
@@ -429,16 +438,16 @@ def test_parse_dump_xml(tmp_path, pair, version):
         "disk": "/dev/vg_vms/web1-vdb-drbd",
         "meta_disk": "internal",
     }
-    assert entry["secret_digest"] == drbd.secret_digest("vm-web1", SECRET)
+    assert entry["secret_digest"] == drbd_base.secret_digest("vm-web1", SECRET)
     assert SECRET not in repr(entry)
-    assert drbd.resource_differences(entry, spec) == []
+    assert drbd_parse.resource_differences(entry, spec) == []
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_differences_are_found_and_say_what(tmp_path, pair, version):
     spec = spec_for(pair, disks=("vda",))
-    entry = parsed(version, tmp_path, [drbd.render_resource(spec, version)])["vm-web1"]
-    other = drbd.build_resource(
+    entry = parsed(version, tmp_path, [drbd_config.render_resource(spec, version)])["vm-web1"]
+    other = drbd_config.build_resource(
         pair,
         "web1",
         {"port": 7795, "volumes": [{"volume": 0, "disk": "vda", "minor": 120, "device": "/dev/drbd120"}]},
@@ -446,20 +455,20 @@ def test_differences_are_found_and_say_what(tmp_path, pair, version):
         "another-secret",
         ping_int=3,
     )
-    diffs = drbd.resource_differences(entry, other)
+    diffs = drbd_parse.resource_differences(entry, other)
     assert "hv-east: address ipv4:10.10.0.1:7790, want ipv4:10.10.0.1:7795" in diffs
     assert any("volume 0 is minor 100" in d and "want minor 120" in d for d in diffs)
     assert "protocol C, want A" in diffs
     assert "the shared secret differs" in diffs
     assert "ping-int None, want 3" in diffs
     assert not any(SECRET in d or "another-secret" in d for d in diffs)
-    assert drbd.resource_differences(None, spec) == ["resource vm-web1 does not exist"]
+    assert drbd_parse.resource_differences(None, spec) == ["resource vm-web1 does not exist"]
 
 
 def test_parse_errors_are_typed():
-    with pytest.raises(drbd.ParseError, match="not XML"):
-        drbd.parse_dump_xml("drbdadm: no resources defined")
-    assert drbd.parse_dump_xml('<config file="/etc/drbd.conf">\n</config>') == {}
+    with pytest.raises(drbd_base.ParseError, match="not XML"):
+        drbd_parse.parse_dump_xml("drbdadm: no resources defined")
+    assert drbd_parse.parse_dump_xml('<config file="/etc/drbd.conf">\n</config>') == {}
 
 
 # ---------------------------------------------------------------------------
@@ -468,16 +477,16 @@ def test_parse_errors_are_typed():
 
 def test_secret_never_shows(pair):
     spec = spec_for(pair)
-    assert SECRET not in repr(spec) and SECRET not in str(spec) and drbd.MASK in repr(spec)
-    assert SECRET in drbd.render_resource(spec, "9")
+    assert SECRET not in repr(spec) and SECRET not in str(spec) and runner.MASK in repr(spec)
+    assert SECRET in drbd_config.render_resource(spec, "9")
     secrets = [SECRET + "x" * 60, 'has"quote', "has space", ""]
     for bad in secrets:
-        with pytest.raises(drbd.DrbdError) as err:
-            drbd.build_resource(pair, "web1", drbd.allocate({"web1": ["vda"]})["web1"], "ha", bad)
+        with pytest.raises(drbd_base.DrbdError) as err:
+            drbd_config.build_resource(pair, "web1", drbd_alloc.allocate({"web1": ["vda"]})["web1"], "ha", bad)
         assert (bad or "\0") not in str(err.value) and (bad or "\0") not in repr(err.value)
     for level in ("ft", "gold"):
-        with pytest.raises(drbd.DrbdError) as err:
-            drbd.build_resource(pair, "web1", drbd.allocate({"web1": ["vda"]})["web1"], level, SECRET)
+        with pytest.raises(drbd_base.DrbdError) as err:
+            drbd_config.build_resource(pair, "web1", drbd_alloc.allocate({"web1": ["vda"]})["web1"], level, SECRET)
         assert SECRET not in str(err.value)
 
 
@@ -486,7 +495,7 @@ def test_secret_never_shows(pair):
 
 
 def test_commands_are_argument_lists():
-    cmds = drbd.DrbdCommands("vm-web1")
+    cmds = drbd_cmd.DrbdCommands("vm-web1")
     assert cmds.create_md() == ["drbdadm", "create-md", "--force", "vm-web1"]
     assert cmds.create_md(1) == ["drbdadm", "create-md", "--force", "vm-web1/1"]
     assert cmds.dump_md(0) == ["drbdadm", "dump-md", "vm-web1/0"]
@@ -496,23 +505,25 @@ def test_commands_are_argument_lists():
     assert cmds.primary() == ["drbdadm", "primary", "vm-web1"]
     assert cmds.secondary() == ["drbdadm", "secondary", "vm-web1"]
     assert cmds.down() == ["drbdadm", "down", "vm-web1"]
-    dry = drbd.DrbdCommands("vm-web1", program="/usr/lib/drbd/drbdadm-84", config="/tmp/x.conf", dry_run=True)
+    dry = drbd_cmd.DrbdCommands("vm-web1", program="/usr/lib/drbd/drbdadm-84", config="/tmp/x.conf", dry_run=True)
     assert dry.up() == ["/usr/lib/drbd/drbdadm-84", "-c", "/tmp/x.conf", "-d", "up", "vm-web1"]
 
 
 def test_host_plan():
-    new = drbd.host_plan("vm-web1", [0, 1], configured=False, initial_primary=True, all_volumes=[0, 1])
+    new = drbd_cmd.host_plan("vm-web1", [0, 1], configured=False, initial_primary=True, all_volumes=[0, 1])
     assert new == [
         ["drbdadm", "create-md", "--force", "vm-web1"],
         ["drbdadm", "up", "vm-web1"],
         ["drbdadm", "primary", "--force", "vm-web1"],
     ]
-    peer = drbd.host_plan("vm-web1", [0, 1], configured=False, initial_primary=False, all_volumes=[0, 1])
+    peer = drbd_cmd.host_plan("vm-web1", [0, 1], configured=False, initial_primary=False, all_volumes=[0, 1])
     assert peer == [["drbdadm", "create-md", "--force", "vm-web1"], ["drbdadm", "up", "vm-web1"]]
     # A disk added to a running resource: metadata for that volume only, then adjust; no promotion.
-    grown = drbd.host_plan("vm-web1", [2], configured=True, initial_primary=False, all_volumes=[0, 1, 2])
+    grown = drbd_cmd.host_plan("vm-web1", [2], configured=True, initial_primary=False, all_volumes=[0, 1, 2])
     assert grown == [["drbdadm", "create-md", "--force", "vm-web1/2"], ["drbdadm", "adjust", "vm-web1"]]
-    assert drbd.host_plan("vm-web1", [], configured=True, initial_primary=False) == [["drbdadm", "adjust", "vm-web1"]]
+    assert drbd_cmd.host_plan("vm-web1", [], configured=True, initial_primary=False) == [
+        ["drbdadm", "adjust", "vm-web1"]
+    ]
 
 
 def dry_run(version, conf, node, cmd):
@@ -527,12 +538,12 @@ def dry_run(version, conf, node, cmd):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_dry_run_on_each_host(tmp_path, pair, version):
     spec = spec_for(pair, disks=("vda", "vdb"))
-    conf = write_config(tmp_path, version, [drbd.render_resource(spec, version)])
+    conf = write_config(tmp_path, version, [drbd_config.render_resource(spec, version)])
     setup = "drbdsetup" if version == "9" else "/usr/lib/drbd/drbdsetup-84"
     meta = "v09" if version == "9" else "v08"
     addresses = {"hv-east": "10.10.0.1", "hv-west": "10.10.0.2"}
     for node, peer in (("hv-east", "hv-west"), ("hv-west", "hv-east")):
-        plan = drbd.host_plan(spec.name, [0, 1], False, node == "hv-east", all_volumes=[0, 1])
+        plan = drbd_cmd.host_plan(spec.name, [0, 1], False, node == "hv-east", all_volumes=[0, 1])
         create_md, up = plan[0], plan[1]
         lines = dry_run(version, conf, node, create_md)
         assert [line.split()[:5] for line in lines] == [
@@ -572,12 +583,12 @@ def test_dry_run_on_each_host(tmp_path, pair, version):
             assert lines == want
         else:
             assert len(plan) == 2
-        assert dry_run(version, conf, node, drbd.DrbdCommands(spec.name).down()) == ["%s down vm-web1" % setup]
+        assert dry_run(version, conf, node, drbd_cmd.DrbdCommands(spec.name).down()) == ["%s down vm-web1" % setup]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
 def test_dry_run_refuses_a_host_outside_the_resource(tmp_path, pair, version):
-    conf = write_config(tmp_path, version, [drbd.render_resource(spec_for(pair), version)])
+    conf = write_config(tmp_path, version, [drbd_config.render_resource(spec_for(pair), version)])
     result = as_node("hv-north", [need(DRBDADM[version]), "-c", conf, "-d", "up", "vm-web1"])
     assert result.returncode != 0
     assert "not defined in your config (for this host)" in result.stderr
@@ -588,7 +599,7 @@ def test_metadata_detection_with_real_drbdmeta(tmp_path, pair, version):
     """dump-md on file-backed volumes: none before create-md, present after (drbdmeta needs
     --force for a regular file; LVs on a host are block devices)."""
     spec = spec_for(pair, disks=("vda", "vdb"))
-    text = drbd.render_resource(spec, version)
+    text = drbd_config.render_resource(spec, version)
     for disk in ("vda", "vdb"):
         backing = tmp_path / ("%s.img" % disk)
         with open(backing, "wb") as handle:
@@ -598,9 +609,9 @@ def test_metadata_detection_with_real_drbdmeta(tmp_path, pair, version):
     program = need(DRBDADM[version])
 
     def md(volume):
-        cmd = drbd.DrbdCommands(spec.name, program=program, config=conf).dump_md(volume)
+        cmd = drbd_cmd.DrbdCommands(spec.name, program=program, config=conf).dump_md(volume)
         result = as_node("hv-east", cmd[:-2] + ["--", "--force"] + cmd[-2:])
-        return drbd.has_metadata(result.returncode, result.stdout, result.stderr)
+        return drbd_cmd.has_metadata(result.returncode, result.stdout, result.stderr)
 
     assert md(0) is False and md(1) is False
     meta = "v09" if version == "9" else "v08"
@@ -608,7 +619,7 @@ def test_metadata_detection_with_real_drbdmeta(tmp_path, pair, version):
     result = run(create + (["1"] if version == "9" else []))
     assert result.returncode == 0, result.stderr
     assert md(0) is True and md(1) is False
-    assert drbd.host_plan(spec.name, [1], configured=False, initial_primary=False, all_volumes=[0, 1])[0] == [
+    assert drbd_cmd.host_plan(spec.name, [1], configured=False, initial_primary=False, all_volumes=[0, 1])[0] == [
         "drbdadm",
         "create-md",
         "--force",
@@ -617,16 +628,16 @@ def test_metadata_detection_with_real_drbdmeta(tmp_path, pair, version):
 
 
 def test_has_metadata_classifies_drbdmeta_answers():
-    assert drbd.has_metadata(0, "# DRBD meta data dump", "") is True
-    assert drbd.has_metadata(1, "", "No valid meta data found\n") is False
-    assert drbd.has_metadata(20, "", "Device '100' is configured!\n") is True
-    with pytest.raises(drbd.ParseError, match=r"rc=20\): '/dev/x' is not a block device!"):
-        drbd.has_metadata(20, "", "'/dev/x' is not a block device!")
+    assert drbd_cmd.has_metadata(0, "# DRBD meta data dump", "") is True
+    assert drbd_cmd.has_metadata(1, "", "No valid meta data found\n") is False
+    assert drbd_cmd.has_metadata(20, "", "Device '100' is configured!\n") is True
+    with pytest.raises(drbd_base.ParseError, match=r"rc=20\): '/dev/x' is not a block device!"):
+        drbd_cmd.has_metadata(20, "", "'/dev/x' is not a block device!")
 
 
 def test_no_secret_in_any_command_list(pair):
     spec = spec_for(pair)
-    plan = drbd.host_plan(spec.name, [0], configured=False, initial_primary=True, all_volumes=[0])
+    plan = drbd_cmd.host_plan(spec.name, [0], configured=False, initial_primary=True, all_volumes=[0])
     assert not any(SECRET in arg for cmd in plan for arg in cmd)
     assert all(isinstance(cmd, list) and all(isinstance(a, str) for a in cmd) for cmd in plan)
     assert re.match(r"^vm-[a-z0-9]+$", spec.name)

@@ -1,15 +1,17 @@
 # Copyright (c) duplex.vmpair contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""module_utils.drbd_dual: two primaries for a live migration, read back by the real drbdadm (8.4 and 9)."""
+"""module_utils.drbd.dual_primary: two primaries for a live migration, read back by the real drbdadm (8.4 and 9)."""
 
 import os
 import re
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import drbd, drbd_dual
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandError
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import base as drbd_base
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import config as drbd_config
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import dual_primary as drbd_dual
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_drbd import (
     DRBDADM,
     SECRET,
@@ -35,7 +37,7 @@ AGENT_CHECK = re.compile(r"^[ \t]*allow-two-primaries([ \t]+yes)?;$", re.MULTILI
 @pytest.mark.parametrize("version", VERSIONS)
 @pytest.mark.parametrize("level, protocol", [("ha", "C"), ("recovery", "A")])
 def test_two_primaries_on_and_back_off(tmp_path, pair, version, level, protocol):
-    text = drbd.render_resource(spec_for(pair, level=level), version)
+    text = drbd_config.render_resource(spec_for(pair, level=level), version)
     on = drbd_dual.dual_primary_text(text, True)
     conf = write_config(tmp_path, version, [on])
     # as the agent runs it on a pair host
@@ -54,7 +56,7 @@ def test_two_primaries_on_and_back_off(tmp_path, pair, version, level, protocol)
 
 
 def test_a_file_this_collection_did_not_write_is_refused():
-    with pytest.raises(drbd.DrbdError, match="0 protocol lines"):
+    with pytest.raises(drbd_base.DrbdError, match="0 protocol lines"):
         drbd_dual.dual_primary_text('resource "x" {\n}\n', True)
 
 
@@ -78,7 +80,7 @@ class FakeDrbdadm:
 @pytest.fixture
 def res_file(tmp_path, pair):
     path = tmp_path / "vm-web1.res"
-    path.write_text(drbd.render_resource(spec_for(pair, level="recovery"), "8.4"))
+    path.write_text(drbd_config.render_resource(spec_for(pair, level="recovery"), "8.4"))
     path.chmod(0o600)
     return str(path)
 
@@ -109,7 +111,7 @@ def test_check_mode_writes_nothing(res_file):
 def test_back_to_one_primary_is_refused_while_both_are_primary(res_file):
     drbd_dual.run("web1", True, FakeDrbdadm(), path=res_file)
     on = open(res_file).read()
-    with pytest.raises(drbd.DrbdError, match="Primary on both hosts"):
+    with pytest.raises(drbd_base.DrbdError, match="Primary on both hosts"):
         drbd_dual.run("web1", False, FakeDrbdadm(role="Primary/Primary"), path=res_file)
     assert open(res_file).read() == on
 
@@ -126,5 +128,5 @@ def test_a_failed_adjust_puts_the_file_back(res_file):
 
 
 def test_a_vm_that_is_not_protected_here(tmp_path):
-    with pytest.raises(drbd.DrbdError, match="is VM web1 protected on this host"):
+    with pytest.raises(drbd_base.DrbdError, match="is VM web1 protected on this host"):
         drbd_dual.run("web1", True, FakeDrbdadm(), path=str(tmp_path / "none.res"))

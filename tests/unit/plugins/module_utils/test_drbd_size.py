@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import drbd_size
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import size as drbd_size
 
 GIB = 1024**3
 

@@ -16,7 +16,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.duplex.vmpair.plugins.filter.fence_agent_packages import fence_agent_packages
-from ansible_collections.duplex.vmpair.plugins.module_utils import pcs_fence
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import fencing as pcs_fence
 
 
 def debian_major():

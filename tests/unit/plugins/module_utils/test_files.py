@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.files import read_file, write_atomic
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.files import read_file, write_atomic
 
 
 def test_secret_is_0600_and_replaces_the_old_file(tmp_path):

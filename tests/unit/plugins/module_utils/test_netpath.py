@@ -12,8 +12,7 @@ import os
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import netpath_render as render
-from ansible_collections.duplex.vmpair.plugins.module_utils import netpath_sysfs as sysfs
+from ansible_collections.duplex.vmpair.plugins.module_utils.netpath import render, sysfs
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils import sysfstree
 
 

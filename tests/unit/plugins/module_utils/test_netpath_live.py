@@ -15,9 +15,8 @@ import os
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import netpath_apply as apply
-from ansible_collections.duplex.vmpair.plugins.module_utils import netpath_live as live
-from ansible_collections.duplex.vmpair.plugins.module_utils import netpath_sysfs
+from ansible_collections.duplex.vmpair.plugins.module_utils.netpath import apply, live
+from ansible_collections.duplex.vmpair.plugins.module_utils.netpath import sysfs as netpath_sysfs
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils import sysfstree
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.fakeip import FakeIp, link
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_netpath import spec

@@ -6,8 +6,8 @@
 import pytest
 
 from ansible_collections.duplex.vmpair.plugins.filter.pair_report import pair_report as pair_report_filter
-from ansible_collections.duplex.vmpair.plugins.module_utils.findings import finding
-from ansible_collections.duplex.vmpair.plugins.module_utils.pair_report import pair_report
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.findings import finding
+from ansible_collections.duplex.vmpair.plugins.module_utils.health.report import pair_report
 
 LINK = finding("warning", "cluster", "link 1", "link 1 to hv-west is down", "Check the cable.")
 LINK_WEST = finding("warning", "cluster", "link 1", "link 1 to hv-east is down", "Check the cable.")

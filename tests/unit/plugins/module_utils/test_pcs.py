@@ -16,12 +16,10 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import pcs
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import (
-    MASK,
-    CommandError,
-    CommandRunner,
-)
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import MASK, CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import cib
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import fencing as pcs_fence
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import properties as pcs
 
 SECRET = "S3cr3t-ipmi-pw"
 AGENT = "fence_ipmilan"
@@ -120,7 +118,7 @@ def test_runner_missing_program_names_package(module):
 
 
 def test_runner_masks_secrets_in_errors(runner):
-    runner.redact = pcs.redactor({"password"})
+    runner.redact = pcs_fence.redactor({"password"})
     runner.add_secrets([SECRET])
     with pytest.raises(CommandError) as exc:
         runner.run(["sh", "-c", 'echo "bad $0" >&2; exit 3', f"password={SECRET}"])
@@ -135,9 +133,9 @@ def test_runner_masks_secrets_in_errors(runner):
 
 
 def test_pcs_cmd_targets_cib_file_with_dash_f(module):
-    assert pcs.pcs_cmd(CommandRunner(module), "status") == ["pcs", "status"]
+    assert cib.pcs_cmd(CommandRunner(module), "status") == ["pcs", "status"]
     offline = CommandRunner(module, cib_file="/tmp/x.xml")
-    assert pcs.pcs_cmd(offline, "status") == ["pcs", "-f", "/tmp/x.xml", "status"]
+    assert cib.pcs_cmd(offline, "status") == ["pcs", "-f", "/tmp/x.xml", "status"]
 
 
 def test_cluster_property_commands_exact(module):
@@ -150,8 +148,8 @@ def test_cluster_property_commands_exact(module):
 
 def test_fence_commands_create_exact(module):
     r = CommandRunner(module)
-    options = pcs.desired_fence_options({"ip": "192.0.2.10", "password": SECRET}, host="hv-east", delay=10)
-    cmds = pcs.fence_device_commands(r, "fence_hv-east", AGENT, None, options, {"priority": "5"}, "hv-east")
+    options = pcs_fence.desired_fence_options({"ip": "192.0.2.10", "password": SECRET}, host="hv-east", delay=10)
+    cmds = pcs_fence.fence_device_commands(r, "fence_hv-east", AGENT, None, options, {"priority": "5"}, "hv-east")
     assert cmds == [
         [
             "pcs",
@@ -169,29 +167,29 @@ def test_fence_commands_create_exact(module):
         ["pcs", "constraint", "location", "fence_hv-east", "avoids", "hv-east"],
     ]
     assert [r.mask_cmd(c) for c in cmds][0][6] == f"password={SECRET}"  # no redactor set yet
-    r.redact = pcs.redactor({"password"})
+    r.redact = pcs_fence.redactor({"password"})
     assert r.mask_cmd(cmds[0])[6] == f"password={MASK}"
 
 
 def test_fence_commands_update_only_differences(module):
     r = CommandRunner(module)
-    current = pcs.StonithDevice(
+    current = pcs_fence.StonithDevice(
         "f1",
         AGENT,
         {"ip": "192.0.2.10", "username": "admin", "pcmk_delay_base": "5s", "pcmk_host_list": "a"},
         {"priority": "1", "target-role": "Stopped"},
     )
     wanted = {"ip": "192.0.2.99", "username": "admin", "pcmk_host_list": "a"}
-    constraints = [pcs.LocationConstraint("location-f1-a--INFINITY", "f1", "a", "-INFINITY")]
-    cmds = pcs.fence_device_commands(r, "f1", AGENT, current, wanted, {"priority": None}, "a", constraints)
+    constraints = [cib.LocationConstraint("location-f1-a--INFINITY", "f1", "a", "-INFINITY")]
+    cmds = pcs_fence.fence_device_commands(r, "f1", AGENT, current, wanted, {"priority": None}, "a", constraints)
     assert cmds == [["pcs", "stonith", "update", "f1", "ip=192.0.2.99", "pcmk_delay_base=", "meta", "priority="]]
 
 
 def test_fence_commands_nothing_to_do(module):
-    current = pcs.StonithDevice("f1", AGENT, {"ip": "1", "pcmk_host_list": "a"}, {})
-    constraints = [pcs.LocationConstraint("location-f1-a--INFINITY", "f1", "a", "-INFINITY")]
+    current = pcs_fence.StonithDevice("f1", AGENT, {"ip": "1", "pcmk_host_list": "a"}, {})
+    constraints = [cib.LocationConstraint("location-f1-a--INFINITY", "f1", "a", "-INFINITY")]
     assert (
-        pcs.fence_device_commands(
+        pcs_fence.fence_device_commands(
             CommandRunner(module), "f1", AGENT, current, dict(current.options), {}, "a", constraints
         )
         == []
@@ -199,12 +197,12 @@ def test_fence_commands_nothing_to_do(module):
 
 
 def test_fence_commands_host_moved_replaces_our_constraint(module):
-    current = pcs.StonithDevice("f1", AGENT, {"pcmk_host_list": "a"}, {})
+    current = pcs_fence.StonithDevice("f1", AGENT, {"pcmk_host_list": "a"}, {})
     constraints = [
-        pcs.LocationConstraint("location-f1-a--INFINITY", "f1", "a", "-INFINITY"),
-        pcs.LocationConstraint("operator-ban", "f1", "c", "-INFINITY"),
+        cib.LocationConstraint("location-f1-a--INFINITY", "f1", "a", "-INFINITY"),
+        cib.LocationConstraint("operator-ban", "f1", "c", "-INFINITY"),
     ]
-    cmds = pcs.fence_device_commands(
+    cmds = pcs_fence.fence_device_commands(
         CommandRunner(module), "f1", AGENT, current, {"pcmk_host_list": "b"}, {}, "b", constraints
     )
     assert cmds == [
@@ -215,9 +213,9 @@ def test_fence_commands_host_moved_replaces_our_constraint(module):
 
 
 def test_fence_commands_agent_change_recreates(module):
-    current = pcs.StonithDevice("f1", "fence_dummy", {"pcmk_host_list": "a"}, {"priority": "3"})
-    constraints = [pcs.LocationConstraint("location-f1-a--INFINITY", "f1", "a", "-INFINITY")]
-    cmds = pcs.fence_device_commands(
+    current = pcs_fence.StonithDevice("f1", "fence_dummy", {"pcmk_host_list": "a"}, {"priority": "3"})
+    constraints = [cib.LocationConstraint("location-f1-a--INFINITY", "f1", "a", "-INFINITY")]
+    cmds = pcs_fence.fence_device_commands(
         CommandRunner(module), "f1", AGENT, current, {"pcmk_host_list": "a"}, {}, "a", constraints
     )
     assert cmds == [
@@ -256,22 +254,22 @@ def test_fence_commands_agent_change_recreates(module):
     ],
 )
 def test_is_secret_option(name, param_type, secret):
-    assert pcs.is_secret_option(name, param_type) is secret
+    assert pcs_fence.is_secret_option(name, param_type) is secret
 
 
 def test_desired_options_normalise_and_conflicts():
-    assert pcs.desired_fence_options({"lanplus": True, "ipport": 623, "x": None}) == {
+    assert pcs_fence.desired_fence_options({"lanplus": True, "ipport": 623, "x": None}) == {
         "lanplus": "true",
         "ipport": "623",
     }
-    with pytest.raises(pcs.PcsError):
-        pcs.desired_fence_options({"pcmk_host_list": "a"}, host="b")
-    with pytest.raises(pcs.PcsError):
-        pcs.desired_fence_options({"pcmk_delay_base": "3s"}, delay=5)
-    with pytest.raises(pcs.PcsError):
-        pcs.desired_fence_options({}, delay=-1)
-    with pytest.raises(pcs.PcsError):
-        pcs.desired_fence_options({"ip": ["a", "b"]})
+    with pytest.raises(cib.PcsError):
+        pcs_fence.desired_fence_options({"pcmk_host_list": "a"}, host="b")
+    with pytest.raises(cib.PcsError):
+        pcs_fence.desired_fence_options({"pcmk_delay_base": "3s"}, delay=5)
+    with pytest.raises(cib.PcsError):
+        pcs_fence.desired_fence_options({}, delay=-1)
+    with pytest.raises(cib.PcsError):
+        pcs_fence.desired_fence_options({"ip": ["a", "b"]})
 
 
 # ---------------------------------------------------------------------------
@@ -374,7 +372,7 @@ def east_template(tmp_path_factory):
     path = tmp_path_factory.mktemp("east") / "cib.xml"
     xml = subprocess.run(["cibadmin", "--empty"], check=True, capture_output=True, text=True).stdout
     path.write_text(xml.replace("<cib ", '<cib have-quorum="1" ', 1))
-    pcs.ensure_fence_device(CommandRunner(FakeModule(), cib_file=str(path)), **EAST)
+    pcs_fence.ensure_fence_device(CommandRunner(FakeModule(), cib_file=str(path)), **EAST)
     return str(path)
 
 
@@ -394,7 +392,7 @@ def _attrs(prim, section):
 
 
 def test_fence_device_create(module, runner, empty_cib):
-    result = pcs.ensure_fence_device(runner, **EAST)
+    result = pcs_fence.ensure_fence_device(runner, **EAST)
     assert result.changed
     assert result.commands == [
         [
@@ -460,7 +458,7 @@ def test_fence_device_create(module, runner, empty_cib):
 
 def test_fence_device_second_run_changes_nothing(module, runner, east_cib):
     module.calls.clear()
-    result = pcs.ensure_fence_device(runner, **EAST)
+    result = pcs_fence.ensure_fence_device(runner, **EAST)
     assert not result.changed
     assert result.commands == []
     assert module.changing_calls() == []
@@ -469,13 +467,13 @@ def test_fence_device_second_run_changes_nothing(module, runner, east_cib):
 
 def test_fence_device_check_mode_leaves_cib(module, runner, empty_cib):
     before = read(empty_cib)
-    result = pcs.ensure_fence_device(runner, check_mode=True, **EAST)
+    result = pcs_fence.ensure_fence_device(runner, check_mode=True, **EAST)
     assert result.changed
     assert len(result.commands) == 2
     assert module.changing_calls() == []
     assert read(empty_cib) == before
     # the predicted after is what a real run produces
-    real = pcs.ensure_fence_device(runner, **EAST)
+    real = pcs_fence.ensure_fence_device(runner, **EAST)
     assert result.diff == real.diff
     assert SECRET not in json.dumps(result.as_dict())
 
@@ -484,7 +482,7 @@ def test_fence_device_update_changes_only_what_differs(module, runner, east_cib)
     module.calls.clear()
     changed = east(options=dict(EAST["options"], ip="192.0.2.99"), delay=None, meta={"priority": None})
     del changed["options"]["lanplus"]
-    result = pcs.ensure_fence_device(runner, **changed)
+    result = pcs_fence.ensure_fence_device(runner, **changed)
     assert result.changed
     assert result.commands == [
         [
@@ -518,7 +516,7 @@ def test_fence_device_update_changes_only_what_differs(module, runner, east_cib)
 def test_fence_device_password_change_is_masked(module, runner, east_cib):
     module.calls.clear()
     new_secret = "An0ther-s3cret"
-    result = pcs.ensure_fence_device(runner, **east(options=dict(EAST["options"], password=new_secret)))
+    result = pcs_fence.ensure_fence_device(runner, **east(options=dict(EAST["options"], password=new_secret)))
     assert result.changed
     assert result.commands == [["pcs", "stonith", "update", "fence_hv-east", f"password={MASK}"]]
     assert f"password={MASK} (changed)" in result.diff["after"]
@@ -530,7 +528,7 @@ def test_fence_device_password_change_is_masked(module, runner, east_cib):
 def test_fence_device_error_never_shows_secret(runner):
     bad = east(options=dict(EAST["options"], no_such_option="1"))
     with pytest.raises(CommandError) as exc:
-        pcs.ensure_fence_device(runner, **bad)
+        pcs_fence.ensure_fence_device(runner, **bad)
     dumped = json.dumps(exc.value.fail_kwargs())
     assert "invalid stonith option 'no_such_option'" in dumped
     assert SECRET not in dumped
@@ -539,8 +537,8 @@ def test_fence_device_error_never_shows_secret(runner):
 
 def test_fence_device_missing_agent(module, runner, empty_cib):
     before = read(empty_cib)
-    with pytest.raises(pcs.AgentNotFound) as exc:
-        pcs.ensure_fence_device(runner, **east(agent="fence_vmpair_missing"))
+    with pytest.raises(pcs_fence.AgentNotFound) as exc:
+        pcs_fence.ensure_fence_device(runner, **east(agent="fence_vmpair_missing"))
     assert "fence_vmpair_missing" in str(exc.value)
     assert "fence-agents" in str(exc.value)
     assert module.changing_calls() == []
@@ -548,7 +546,7 @@ def test_fence_device_missing_agent(module, runner, empty_cib):
 
 
 def test_fence_device_host_change_moves_constraint(runner, east_cib):
-    result = pcs.ensure_fence_device(runner, **east(host="hv-west"))
+    result = pcs_fence.ensure_fence_device(runner, **east(host="hv-west"))
     assert result.changed
     locations = [(loc.get("node"), loc.get("score")) for loc in cib_root(east_cib).iter("rsc_location")]
     assert locations == [("hv-west", "-INFINITY")]
@@ -556,7 +554,7 @@ def test_fence_device_host_change_moves_constraint(runner, east_cib):
 
 
 def test_fence_device_agent_change_recreates(runner, east_cib):
-    result = pcs.ensure_fence_device(
+    result = pcs_fence.ensure_fence_device(
         runner, name="fence_hv-east", agent="fence_dummy", options={"type": "file"}, host="hv-east"
     )
     assert result.commands == [
@@ -580,7 +578,7 @@ def test_fence_device_agent_change_recreates(runner, east_cib):
 
 
 def test_fence_device_absent(module, runner, east_cib):
-    result = pcs.ensure_fence_device(runner, name="fence_hv-east", state="absent")
+    result = pcs_fence.ensure_fence_device(runner, name="fence_hv-east", state="absent")
     assert result.changed
     assert result.commands == [["pcs", "stonith", "delete", "fence_hv-east"]]
     assert _primitive(east_cib, "fence_hv-east") is None
@@ -588,19 +586,19 @@ def test_fence_device_absent(module, runner, east_cib):
     assert result.diff["after"] == ""
     assert f"password={MASK}" in result.diff["before"] and SECRET not in result.diff["before"]
     module.calls.clear()
-    again = pcs.ensure_fence_device(runner, name="fence_hv-east", state="absent")
+    again = pcs_fence.ensure_fence_device(runner, name="fence_hv-east", state="absent")
     assert not again.changed and module.changing_calls() == []
 
 
 def test_two_devices_pair_verifies(runner, east_cib):
-    pcs.ensure_fence_device(
+    pcs_fence.ensure_fence_device(
         runner,
         name="fence_hv-west",
         agent=AGENT,
         host="hv-west",
         options={"ip": "192.0.2.11", "username": "admin", "password": "x"},
     )
-    assert pcs.verify_cib(runner).rc == 0
+    assert cib.verify_cib(runner).rc == 0
     bans = sorted((loc.get("rsc"), loc.get("node")) for loc in cib_root(east_cib).iter("rsc_location"))
     assert bans == [("fence_hv-east", "hv-east"), ("fence_hv-west", "hv-west")]
 
@@ -609,5 +607,5 @@ def test_not_a_stonith_resource(runner, empty_cib):
     subprocess.run(
         ["pcs", "-f", empty_cib, "resource", "create", "dummy", "ocf:pacemaker:Dummy"], check=True, capture_output=True
     )
-    with pytest.raises(pcs.PcsError, match="not a stonith device"):
-        pcs.ensure_fence_device(runner, name="dummy", agent=AGENT)
+    with pytest.raises(cib.PcsError, match="not a stonith device"):
+        pcs_fence.ensure_fence_device(runner, name="dummy", agent=AGENT)

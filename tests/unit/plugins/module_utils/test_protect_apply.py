@@ -13,18 +13,19 @@ import os
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import domain as domxml
-from ansible_collections.duplex.vmpair.plugins.module_utils import drbd_base, vm_host
-from ansible_collections.duplex.vmpair.plugins.module_utils.protect_apply import ApplyError, HostActions, apply_protect
-from ansible_collections.duplex.vmpair.plugins.module_utils.protect_host import (
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import base as drbd_base
+from ansible_collections.duplex.vmpair.plugins.module_utils.libvirt import domain as domxml
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect import reader as vm_host
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect.apply import ApplyError, HostActions, apply_protect
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect.host import (
     masked_facts,
     read_facts,
     read_secrets,
     run_protected_vm,
 )
-from ansible_collections.duplex.vmpair.plugins.module_utils.protect_plan import PlanError, plan_protect
-from ansible_collections.duplex.vmpair.plugins.module_utils.unprotect import apply_unprotect, plan_unprotect
-from ansible_collections.duplex.vmpair.plugins.module_utils.vm_host import HostReader, facts_from_json
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect.plan import PlanError, plan_protect
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect.reader import HostReader, facts_from_json
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect.unprotect import apply_unprotect, plan_unprotect
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.fakehost import FakeHost
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_drbd import dump, write_config
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_protect_plan import (

@@ -1,7 +1,7 @@
 # Copyright (c) duplex.vmpair contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""module_utils.protect_plan: what both hosts check and compute before protecting a VM.
+"""module_utils.protect.plan: what both hosts check and compute before protecting a VM.
 
 The facts are what ``protected_vm_info`` returns; the domain is the q35 KVM fixture that the
 domain tests define in libvirt's test driver. The rendered resource is read by the real
@@ -14,9 +14,9 @@ import subprocess
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import domain as domxml
-from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
-from ansible_collections.duplex.vmpair.plugins.module_utils.protect_plan import PlanError, derive_secret, plan_protect
+from ansible_collections.duplex.vmpair.plugins.module_utils.libvirt import domain as domxml
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect.plan import PlanError, derive_secret, plan_protect
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import model as site_model
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_drbd import dump, parsed, write_config
 from ansible_collections.duplex.vmpair.tests.unit.sitedata import site
 

@@ -6,9 +6,9 @@ The domain is the captured q35 KVM fixture (vda on an LV, vdb a qcow2 file, a cd
 
 import os
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import domain as domain_xml
-from ansible_collections.duplex.vmpair.plugins.module_utils import drbd_size
-from ansible_collections.duplex.vmpair.plugins.module_utils.protect_storage import storage_plan
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import size as drbd_size
+from ansible_collections.duplex.vmpair.plugins.module_utils.libvirt import domain as domain_xml
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect.storage import storage_plan
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "domain", "kvm_q35.xml")
 GIB = 1024**3

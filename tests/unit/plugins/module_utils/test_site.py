@@ -8,12 +8,13 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
+from ansible_collections.duplex.vmpair.plugins.module_utils.site import base as site_base
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import model as site_model
 from ansible_collections.duplex.vmpair.tests.unit.sitedata import set_pair_var, site
 
 
 def problems_of(pairs, witnesses, hostvars):
-    with pytest.raises(site_model.SiteError) as err:
+    with pytest.raises(site_base.SiteError) as err:
         site_model.build_site(pairs, witnesses, hostvars)
     return err.value.problems
 
@@ -351,7 +352,7 @@ def test_every_problem_is_reported_at_once():
     hostvars["hv-west"]["vmpair_site"] = None
     problems = problems_of(pairs, witnesses, hostvars)
     assert len(problems) == 3
-    text = site_model.format_problems(problems)
+    text = site_base.format_problems(problems)
     assert text.startswith("The site inventory has 3 problem(s):")
     assert "pair pair_mail host hv-west: vmpair_site: is missing." in text
 

@@ -19,8 +19,11 @@ import re
 import pytest
 
 from ansible_collections.duplex.vmpair.plugins.action.site_model import known_variables
-from ansible_collections.duplex.vmpair.plugins.module_utils import drbd_base, site_addresses, site_base, site_report
-from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import base as drbd_base
+from ansible_collections.duplex.vmpair.plugins.module_utils.site import base as site_base
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import addresses as site_addresses
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import model as site_model
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import report as site_report
 from ansible_collections.duplex.vmpair.tests.unit.sitedata import add_pair, set_pair_var, site
 
 REPO_ROOT = os.path.realpath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
@@ -339,7 +342,7 @@ def test_a_site_with_one_fault_is_rejected_naming_the_culprit(fault, expected):
     assert str(problem) == "%s: %s: %s Fix: %s" % (where, variable, problem.message, problem.fix)
     assert problem.fix and problem.fix[0].isupper()
     assert not site_report.passed(result)
-    with pytest.raises(site_model.SiteError):
+    with pytest.raises(site_base.SiteError):
         site_model.build_site(pairs, witnesses, hostvars, KNOWN)
 
 
@@ -539,7 +542,7 @@ def test_every_option_the_playbooks_and_awx_surveys_use_is_a_known_variable():
     for path in paths:
         with open(path, encoding="utf-8") as handle:
             used.update(re.findall(r"(?<![A-Za-z0-9_])vmpair_[a-z0-9_]+", handle.read()))
-    groups = {site_model.PAIRS_GROUP, site_model.WITNESSES_GROUP}
+    groups = {site_base.PAIRS_GROUP, site_base.WITNESSES_GROUP}
     assert {"vmpair_rolling_pairs", "vmpair_rolling_reboot", "vmpair_reboot_timeout"} <= used
     assert sorted(used - set(KNOWN) - groups) == []
 

@@ -18,8 +18,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.duplex.vmpair.plugins.action.site_model import known_variables
-from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
-from ansible_collections.duplex.vmpair.plugins.module_utils import site_report
+from ansible_collections.duplex.vmpair.plugins.module_utils.site import base as site_base
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import model as site_model
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import report as site_report
 from ansible_collections.duplex.vmpair.tests.unit.sitedata import add_pair, set_pair_var, site
 
 # junit-10.xsd: the attributes each element may carry (required ones first), and its children in order.
@@ -189,8 +190,8 @@ def test_junit_has_one_testcase_per_check_per_pair_and_failures_carry_the_findin
     text = site_report.junit_xml(broken_site(), timestamp="2026-01-02T03:04:05", duration=0.25)
     root = check_junit_shape(text)
     found = cases(root)
-    expected = {("duplex.vmpair.check_site.%s" % p, c) for p in ("pair_mail", "pair_web") for c in site_model.CHECKS}
-    expected |= {("duplex.vmpair.check_site.site", c) for c in site_model.SITE_CHECKS}
+    expected = {("duplex.vmpair.check_site.%s" % p, c) for p in ("pair_mail", "pair_web") for c in site_base.CHECKS}
+    expected |= {("duplex.vmpair.check_site.site", c) for c in site_base.SITE_CHECKS}
     assert set(found) == expected
     assert (root.get("tests"), root.get("failures"), root.get("skipped"), root.get("time")) == ("21", "1", "0", "0.250")
     failure = found[("duplex.vmpair.check_site.pair_mail", "capacity")].find("failure")
@@ -220,7 +221,7 @@ def test_the_other_checks_of_a_pair_that_is_not_two_hosts_are_skipped():
     assert found[("duplex.vmpair.check_site.pair_mail", "pair")].find("failure") is not None
     skipped = [k[1] for k, c in found.items() if c.find("skipped") is not None]
     # no known variables given: the variables checks are skipped too
-    assert sorted(skipped) == sorted([c for c in site_model.CHECKS if c != "pair"] + ["variables"])
+    assert sorted(skipped) == sorted([c for c in site_base.CHECKS if c != "pair"] + ["variables"])
     assert root.get("skipped") == str(len(skipped))
 
 

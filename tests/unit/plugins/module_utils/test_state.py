@@ -1,7 +1,7 @@
 # Copyright (c) duplex.vmpair contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Parsers of module_utils/state.py on outputs captured from real clusters of both Debian releases.
+"""Parsers of module_utils/health/ on outputs captured from real clusters of both Debian releases.
 
 The fixtures (see captures.py: tests/unit/fixtures/state for Debian 12, bookworm; its directory
 trixie for Debian 13) were captured with LANG=C in podman labs: hv-east (node 1) and hv-west
@@ -35,7 +35,10 @@ import os
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import state
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import base as state_base
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import corosync as state_corosync
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import facts as state
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import pacemaker as state_pacemaker
 from ansible_collections.duplex.vmpair.plugins.modules import pair_info
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.captures import (
     RELEASES,
@@ -121,7 +124,7 @@ def test_every_state_has_every_tool(release):
 
 @BOTH
 def test_quorumtool_healthy_with_qdevice(release):
-    parsed = state.parse_quorumtool(text("healthy", "quorumtool", release))
+    parsed = state_corosync.parse_quorumtool(text("healthy", "quorumtool", release))
     assert parsed["quorate"] is True
     assert parsed["node_id"] == 1
     assert parsed["ring_id"] == "1.e"
@@ -144,7 +147,7 @@ def test_quorumtool_healthy_with_qdevice(release):
 
 @BOTH
 def test_quorumtool_on_the_other_node(release):
-    parsed = state.parse_quorumtool(text("healthy_west", "quorumtool", release))
+    parsed = state_corosync.parse_quorumtool(text("healthy_west", "quorumtool", release))
     assert parsed["node_id"] == 2
     assert [(m["name"], m["local"]) for m in parsed["members"]] == [("hv-east", False), ("hv-west", True)]
 
@@ -152,8 +155,8 @@ def test_quorumtool_on_the_other_node(release):
 @BOTH
 def test_quorumtool_losing_side_of_a_split(release):
     # Exit code 2 with the full status: not quorate is a state, not an error.
-    assert output("split_west", "quorumtool", release).rc == state.QUORUMTOOL_NOT_QUORATE
-    parsed = state.parse_quorumtool(text("split_west", "quorumtool", release))
+    assert output("split_west", "quorumtool", release).rc == state_corosync.QUORUMTOOL_NOT_QUORATE
+    parsed = state_corosync.parse_quorumtool(text("split_west", "quorumtool", release))
     assert parsed["quorate"] is False
     assert parsed["quorum"] == 2
     assert parsed["total_votes"] == 1
@@ -170,7 +173,7 @@ def test_quorumtool_losing_side_of_a_split(release):
 @BOTH
 def test_quorumtool_winning_side_of_a_split(release):
     assert output("split", "quorumtool", release).rc == 0
-    parsed = state.parse_quorumtool(text("split", "quorumtool", release))
+    parsed = state_corosync.parse_quorumtool(text("split", "quorumtool", release))
     assert parsed["quorate"] is True
     assert parsed["total_votes"] == 2
     assert [m["name"] for m in parsed["members"]] == ["hv-east"]
@@ -179,7 +182,7 @@ def test_quorumtool_winning_side_of_a_split(release):
 
 @BOTH
 def test_quorumtool_qnetd_stopped_withdraws_the_vote(release):
-    parsed = state.parse_quorumtool(text("qnetd_stopped", "quorumtool", release))
+    parsed = state_corosync.parse_quorumtool(text("qnetd_stopped", "quorumtool", release))
     assert parsed["quorate"] is True
     assert parsed["total_votes"] == 2
     assert [m["qdevice_flags"] for m in parsed["members"]] == [["A", "NV", "NMW"], ["A", "NV", "NMW"]]
@@ -188,7 +191,7 @@ def test_quorumtool_qnetd_stopped_withdraws_the_vote(release):
 
 @BOTH
 def test_quorumtool_qdevice_daemon_stopped_is_not_registered(release):
-    parsed = state.parse_quorumtool(text("qdevice_stopped", "quorumtool", release))
+    parsed = state_corosync.parse_quorumtool(text("qdevice_stopped", "quorumtool", release))
     assert parsed["flags"] == ["Quorate"]
     assert parsed["members"][0]["qdevice_flags"] == ["NR"]
     assert parsed["members"][1]["qdevice_flags"] == ["A", "V", "NMW"]
@@ -197,7 +200,7 @@ def test_quorumtool_qdevice_daemon_stopped_is_not_registered(release):
 
 @BOTH
 def test_quorumtool_two_node_has_no_qdevice_column(release):
-    parsed = state.parse_quorumtool(text("two_node", "quorumtool", release))
+    parsed = state_corosync.parse_quorumtool(text("two_node", "quorumtool", release))
     assert parsed["flags"] == ["2Node", "Quorate", "WaitForAll"]
     assert (parsed["expected_votes"], parsed["quorum"]) == (2, 1)
     assert parsed["members"] == [
@@ -213,7 +216,7 @@ def test_quorumtool_two_node_has_no_qdevice_column(release):
 
 @BOTH
 def test_cfgtool_healthy(release):
-    parsed = state.parse_cfgtool(text("healthy", "cfgtool", release))
+    parsed = state_corosync.parse_cfgtool(text("healthy", "cfgtool", release))
     assert parsed["node_id"] == 1
     assert parsed["transport"] == "knet"
     assert parsed["links"] == [
@@ -235,10 +238,10 @@ def test_cfgtool_healthy(release):
 @BOTH
 def test_cfgtool_link_down_seen_from_both_sides(release):
     assert output("link1_down", "cfgtool", release).rc == 0  # rc stays 0 with a link down
-    east = state.parse_cfgtool(text("link1_down", "cfgtool", release))["links"]
+    east = state_corosync.parse_cfgtool(text("link1_down", "cfgtool", release))["links"]
     assert [(link["id"], [p["connected"] for p in link["peers"]]) for link in east] == [(0, [True]), (1, [False])]
     assert east[1]["peers"][0]["status"] == "disconnected"
-    west = state.parse_cfgtool(text("link1_down_west", "cfgtool", release))
+    west = state_corosync.parse_cfgtool(text("link1_down_west", "cfgtool", release))
     assert west["node_id"] == 2
     assert west["links"][1]["address"] == LAB[release]["west"][1]
     assert west["links"][1]["peers"] == [{"nodeid": 1, "status": "disconnected", "connected": False}]
@@ -246,7 +249,7 @@ def test_cfgtool_link_down_seen_from_both_sides(release):
 
 @BOTH
 def test_cfgtool_lists_stopped_peer(release):
-    links = state.parse_cfgtool(text("peer_stopped", "cfgtool", release))["links"]
+    links = state_corosync.parse_cfgtool(text("peer_stopped", "cfgtool", release))["links"]
     assert [link["peers"] for link in links] == [[{"nodeid": 2, "status": "disconnected", "connected": False}]] * 2
 
 
@@ -256,7 +259,7 @@ def test_cfgtool_lists_stopped_peer(release):
 
 @BOTH
 def test_qdevice_tool_connected_and_voting(release):
-    parsed = state.parse_qdevice_tool(text("healthy", "qdevicetool", release))
+    parsed = state_corosync.parse_qdevice_tool(text("healthy", "qdevicetool", release))
     assert parsed["model"] == "net"
     assert parsed["node_id"] == 1
     assert parsed["cluster_name"] == LAB[release]["cluster"]
@@ -272,7 +275,7 @@ def test_qdevice_tool_connected_and_voting(release):
 
 @BOTH
 def test_qdevice_tool_qnetd_stopped(release):
-    parsed = state.parse_qdevice_tool(text("qnetd_stopped", "qdevicetool", release))
+    parsed = state_corosync.parse_qdevice_tool(text("qnetd_stopped", "qdevicetool", release))
     assert parsed["state"] == "Connect failed"
     assert parsed["connected"] is False
     assert parsed["cast_vote"] is False
@@ -281,7 +284,7 @@ def test_qdevice_tool_qnetd_stopped(release):
 
 @BOTH
 def test_qdevice_tool_connected_but_vote_refused(release):
-    parsed = state.parse_qdevice_tool(text("split_west", "qdevicetool", release))
+    parsed = state_corosync.parse_qdevice_tool(text("split_west", "qdevicetool", release))
     assert parsed["connected"] is True
     assert parsed["cast_vote"] is False
     assert parsed["quorate"] is False
@@ -289,8 +292,8 @@ def test_qdevice_tool_connected_but_vote_refused(release):
 
 @BOTH
 def test_cmap_value(release):
-    assert state.parse_cmap_value(text("healthy", "cmapctl_device", release)) == "net"
-    assert state.parse_cmap_value(text("two_node", "cmapctl_device", release)) is None
+    assert state_corosync.parse_cmap_value(text("healthy", "cmapctl_device", release)) == "net"
+    assert state_corosync.parse_cmap_value(text("two_node", "cmapctl_device", release)) is None
     assert "CS_ERR_NOT_EXIST" in output("two_node", "cmapctl_device", release).stderr
 
 
@@ -301,7 +304,7 @@ def test_cmap_value(release):
 @BOTH
 def test_crm_mon_healthy(release):
     lab = LAB[release]
-    parsed = state.parse_crm_mon(text("healthy", "crm_mon", release))
+    parsed = state_pacemaker.parse_crm_mon(text("healthy", "crm_mon", release))
     assert parsed["status_code"] == 0
     # 2.1: <pacemakerd state="running">; 3.0: <summary><stack pacemakerd-state="running">
     assert parsed["pacemakerd_state"] == "running"
@@ -352,7 +355,7 @@ def test_crm_mon_pacemakerd_state_of_both_releases():
 @BOTH
 def test_crm_mon_failed_fence_device(release):
     device, failed_on = LAB[release]["failed_device"]
-    parsed = state.parse_crm_mon(text("stonith", "crm_mon", release))
+    parsed = state_pacemaker.parse_crm_mon(text("stonith", "crm_mon", release))
     assert [d for d in parsed["stonith"] if d["id"] == device] == [
         {
             "id": device,
@@ -381,7 +384,7 @@ def test_crm_mon_failure_exitstatus_wording_of_pacemaker_3():
 
 @BOTH
 def test_crm_mon_failed_monitor(release):
-    parsed = state.parse_crm_mon(text("resource_failed", "crm_mon", release))
+    parsed = state_pacemaker.parse_crm_mon(text("resource_failed", "crm_mon", release))
     assert [{k: v for k, v in f.items() if k != "last_rc_change"} for f in parsed["failures"]] == [
         {
             "resource": "vm-test",
@@ -414,18 +417,18 @@ def test_crm_mon_failure_exitstatus_is_the_ocf_name_of_the_code(exitcode, exitst
         '<failure op_key="vm-a_start_0" node="a" exitstatus="%s" exitreason="" exitcode="%s" interval="0" '
         'task="start"/></failures><status code="0" message="OK"/></pacemaker-result>' % (exitstatus, exitcode)
     )
-    assert state.parse_crm_mon(xml)["failures"][0]["exitstatus"] == expected
+    assert state_pacemaker.parse_crm_mon(xml)["failures"][0]["exitstatus"] == expected
 
 
 def test_crm_mon_no_resources_element():
-    parsed = state.parse_crm_mon(text("formed", "crm_mon"))
+    parsed = state_pacemaker.parse_crm_mon(text("formed", "crm_mon"))
     assert parsed["stonith"] == [] and parsed["resources"] == []
     assert parsed["resources_configured"] == 0
 
 
 @BOTH
 def test_crm_mon_no_fence_device(release):
-    parsed = state.parse_crm_mon(text("formed", "crm_mon", release))
+    parsed = state_pacemaker.parse_crm_mon(text("formed", "crm_mon", release))
     assert parsed["stonith"] == []
     # Debian 13's lab kept its Dummy resources: only the fence devices were removed.
     assert [r["id"] for r in parsed["resources"]] == ([] if release == "bookworm" else ["vm-test", "vm-off"])
@@ -433,7 +436,7 @@ def test_crm_mon_no_fence_device(release):
 
 @BOTH
 def test_crm_mon_split_winner_fenced_the_peer(release):
-    parsed = state.parse_crm_mon(text("split", "crm_mon", release))
+    parsed = state_pacemaker.parse_crm_mon(text("split", "crm_mon", release))
     assert parsed["dc"] == "hv-east"
     west = parsed["nodes"][1]
     assert (west["name"], west["online"], west["unclean"]) == ("hv-west", False, False)
@@ -443,7 +446,7 @@ def test_crm_mon_split_winner_fenced_the_peer(release):
 
 @BOTH
 def test_crm_mon_split_loser(release):
-    parsed = state.parse_crm_mon(text("split_west", "crm_mon", release))
+    parsed = state_pacemaker.parse_crm_mon(text("split_west", "crm_mon", release))
     assert parsed["dc"] == "hv-west"
     assert parsed["have_quorum"] is False
     assert parsed["nodes"][0]["unclean"] is True
@@ -451,14 +454,14 @@ def test_crm_mon_split_loser(release):
 
 @BOTH
 def test_crm_mon_standby_and_maintenance(release):
-    nodes = {n["name"]: n for n in state.parse_crm_mon(text("standby", "crm_mon", release))["nodes"]}
+    nodes = {n["name"]: n for n in state_pacemaker.parse_crm_mon(text("standby", "crm_mon", release))["nodes"]}
     assert nodes["hv-west"]["standby"] is True and nodes["hv-west"]["maintenance"] is False
     assert nodes["hv-east"]["maintenance"] is True and nodes["hv-east"]["standby"] is False
 
 
 @BOTH
 def test_crm_mon_no_dc_yet(release):
-    parsed = state.parse_crm_mon(text("pcmk_starting", "crm_mon", release))
+    parsed = state_pacemaker.parse_crm_mon(text("pcmk_starting", "crm_mon", release))
     assert parsed["dc"] is None
     assert parsed["have_quorum"] is False
     # Before a DC exists every node shows offline and unclean.
@@ -468,8 +471,8 @@ def test_crm_mon_no_dc_yet(release):
 @BOTH
 def test_crm_mon_not_connected(release):
     out = output("corosync_stopped", "crm_mon", release)
-    assert out.rc == state.CRM_MON_NOT_CONNECTED
-    parsed = state.parse_crm_mon(out.stdout)
+    assert out.rc == state_pacemaker.CRM_MON_NOT_CONNECTED
+    parsed = state_pacemaker.parse_crm_mon(out.stdout)
     assert parsed["status_code"] == 102
     assert parsed["status_message"] == "Not connected"
     assert "nodes" not in parsed
@@ -480,7 +483,7 @@ def test_crm_mon_not_connected(release):
 
 def test_crm_mon_not_xml():
     with pytest.raises(ValueError):
-        state.parse_crm_mon("Could not connect")
+        state_pacemaker.parse_crm_mon("Could not connect")
 
 
 def test_crm_mon_groups_and_clones():
@@ -500,7 +503,7 @@ def test_crm_mon_groups_and_clones():
   </failures>
   <status code="0" message="OK"/>
 </pacemaker-result>"""
-    parsed = state.parse_crm_mon(xml)
+    parsed = state_pacemaker.parse_crm_mon(xml)
     assert parsed["resources"][0]["parent"] == "g1"
     assert parsed["resources"][0]["failed"] is True
     assert parsed["failures"][0]["resource"] == "vm_data_1"
@@ -713,7 +716,7 @@ def test_facts_pacemaker_without_dc(release):
 
 
 def test_facts_tools_not_installed():
-    result = state.build_facts({key: state.Output(None, "", "") for key in state.COMMANDS})
+    result = state.build_facts({key: state_base.Output(None, "", "") for key in state.COMMANDS})
     assert result["summary"] == [
         "corosync is not running or not reachable on this host "
         "(corosync-quorumtool is not installed (Debian package corosync))",

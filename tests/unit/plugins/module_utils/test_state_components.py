@@ -20,8 +20,13 @@ tests/unit/fixtures/state:
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import state, state_mirror, state_network, state_vms
-from ansible_collections.duplex.vmpair.plugins.module_utils.drbd_base import ParseError
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import ParseError
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import base as state_base
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import facts as state
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import mirror as state_mirror
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import network as state_network
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import pacemaker as state_pacemaker
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import vms as state_vms
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.captures import Captures
 
 BOOKWORM = Captures("bookworm")
@@ -88,22 +93,22 @@ def test_events2_garbage_is_a_parse_error():
 
 
 def test_mirror_facts_without_the_module():
-    facts = state_mirror.mirror_facts(state.Output(None, "", ""), None, None)
+    facts = state_mirror.mirror_facts(state_base.Output(None, "", ""), None, None)
     assert facts["loaded"] is False and facts["resources"] == []
     assert facts["error"] == "the DRBD kernel module is not loaded (no /proc/drbd)"
 
 
 def test_mirror_facts_without_drbd_utils():
-    facts = state_mirror.mirror_facts(state.Output(None, "", ""), None, "version: 8.4.11 (api:1/proto:86-101)\n")
+    facts = state_mirror.mirror_facts(state_base.Output(None, "", ""), None, "version: 8.4.11 (api:1/proto:86-101)\n")
     assert facts["loaded"] is True and facts["version"] == "8.4.11"
     assert facts["error"] == "drbdsetup is not installed (Debian package drbd-utils)"
 
 
 def test_mirror_error_is_a_finding_only_where_mirrors_are_expected():
-    quiet = state.build_facts({"events2": state.Output(None, "", "")}, checks=("mirror",), read=lambda p: None)
+    quiet = state.build_facts({"events2": state_base.Output(None, "", "")}, checks=("mirror",), read=lambda p: None)
     assert [f for f in quiet["findings"] if f["component"] == "mirror"] == []
     loud = state.build_facts(
-        {"events2": state.Output(None, "", "")},
+        {"events2": state_base.Output(None, "", "")},
         checks=("mirror",),
         vms=[{"name": "web1", "level": "ha"}],
         read=lambda p: None,
@@ -360,10 +365,10 @@ def test_both_fence_devices_in_the_container_lab_of_debian_13():
 
 @pytest.mark.parametrize("captures, name", [(BOOKWORM, "vm_ha"), (TRIXIE, "healthy")], ids=["bookworm", "trixie"])
 def test_stonith_targets_from_the_cib(captures, name):
-    targets = state.parse_stonith_targets(captures.read("%s_cib_resources.txt" % name))
+    targets = state_pacemaker.parse_stonith_targets(captures.read("%s_cib_resources.txt" % name))
     assert targets == {"fence_hv-east": ["hv-east"], "fence_hv-west": ["hv-west"]}
     with pytest.raises(ValueError, match="cannot parse the CIB"):
-        state.parse_stonith_targets("<cib")
+        state_pacemaker.parse_stonith_targets("<cib")
 
 
 @pytest.mark.parametrize(
@@ -411,7 +416,7 @@ def test_commands_for_the_checks():
 
 @pytest.mark.parametrize("garbage", ["", "\x00\x01 not what the tool prints\n", "<xml"])
 def test_empty_or_malformed_output_of_every_tool_is_reported_not_a_crash(garbage):
-    broken = {key: state.Output(0, garbage, "") for key in state.commands(state.CHECKS, "kvm", True)}
+    broken = {key: state_base.Output(0, garbage, "") for key in state.commands(state.CHECKS, "kvm", True)}
     result = state.build_facts(
         broken,
         pair=PAIR,
@@ -445,7 +450,7 @@ def test_a_node_still_joining_is_not_reported_as_standby():
     joined = '<node name="hv-east" id="1" online="true" standby="false" standby_onfail="false" maintenance="false" pending="false"'
     joining = '<node name="hv-east" id="1" online="true" standby="true" standby_onfail="false" maintenance="false" pending="true"'
     assert joined in crm.stdout
-    out["crm_mon"] = state.Output(crm.rc, crm.stdout.replace(joined, joining), crm.stderr)
+    out["crm_mon"] = state_base.Output(crm.rc, crm.stdout.replace(joined, joining), crm.stderr)
     result = state.build_facts(out, pair=PAIR, host="hv-east", vms=GUEST, read=reader("fence_removed"), uname="hv-east")
     messages = [f["message"] for f in result["findings"] if f["severity"] == "critical"]
     assert "node hv-east is joining the cluster (not ready to run resources yet)" in messages

@@ -1,7 +1,7 @@
 # Copyright (c) duplex.vmpair contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""module_utils.vm_cib against the real, offline pcs, crm_verify and crm_simulate.
+"""module_utils.pacemaker (vm_present and the other vm_ modules) against the real, offline pcs, crm_verify and crm_simulate.
 
 A pair CIB (two nodes online, quorate, stonith enabled, one fence_ipmilan
 device per host made by module_utils.pcs exactly like the cluster role) is
@@ -17,7 +17,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import pcs, vm_cib
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import cib as pacemaker_cib
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import fencing as pcs_fence
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import vm_objects as vm_cib_objects
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import vm_present as vm_cib
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import vm_remove as vm_cib_remove
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.cibsim import (
     EAST,
     PAIR_VMS,
@@ -49,12 +53,12 @@ from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.cibsim im
 def test_protected_vm_refuses_bad_input(kwargs, message):
     args = {"name": "vm1", "level": "ha", "host": EAST, "drbd_resource": "r0", "config": "/etc/vm1.xml"}
     args.update(kwargs)
-    with pytest.raises(vm_cib.VmCibError, match=re.escape(message)):
-        vm_cib.protected_vm(**args)
+    with pytest.raises(vm_cib_objects.VmCibError, match=re.escape(message)):
+        vm_cib_objects.protected_vm(**args)
 
 
 def test_resource_ids():
-    assert dict(vm_cib.resource_ids("mail")) == {
+    assert dict(vm_cib_objects.resource_ids("mail")) == {
         "drbd": "drbd-mail",
         "clone": "drbd-mail-clone",
         "vm": "vm-mail",
@@ -115,7 +119,7 @@ def test_one_ha_vm_exact_commands_and_one_push(cib):
     assert 'id="order-vm-mail"' in result.diff["after"]
     tool("crm_verify", "-x", cib)
     # the objects are in the real CIB file, and a second run has nothing to do
-    objects = vm_cib.read_vm_objects(ET.parse(cib).getroot(), "mail")
+    objects = vm_cib_objects.read_vm_objects(ET.parse(cib).getroot(), "mail")
     assert objects["vm"]["instance"]["hypervisor"] == "xen:///system"
     assert objects["clone_meta"]["promotable"] == "true"
     module.calls.clear()
@@ -125,7 +129,7 @@ def test_one_ha_vm_exact_commands_and_one_push(cib):
 
 
 def test_recovery_vm_adds_promote_only_rule(configured_cib):
-    objects = vm_cib.read_vm_objects(ET.parse(configured_cib).getroot(), "vm3")
+    objects = vm_cib_objects.read_vm_objects(ET.parse(configured_cib).getroot(), "vm3")
     assert objects["constraints"]["location-drbd-vm3-promote-only"] == {
         "tag": "rsc_location",
         "rsc": "drbd-vm3-clone",
@@ -133,7 +137,7 @@ def test_recovery_vm_adds_promote_only_rule(configured_cib):
     }
     for name in ("vm1", "vm2"):
         assert (
-            vm_cib.read_vm_objects(ET.parse(configured_cib).getroot(), name)["constraints"][
+            vm_cib_objects.read_vm_objects(ET.parse(configured_cib).getroot(), name)["constraints"][
                 f"location-drbd-{name}-promote-only"
             ]
             is None
@@ -142,8 +146,8 @@ def test_recovery_vm_adds_promote_only_rule(configured_cib):
 
 def test_configured_pair_passes_crm_verify(configured_cib):
     root = ET.parse(configured_cib).getroot()
-    assert pcs.read_cluster_properties(root)["stonith-enabled"] == "true"
-    assert pcs.read_stonith(root, f"fence_{EAST}").agent == "fence_ipmilan"
+    assert pacemaker_cib.read_cluster_properties(root)["stonith-enabled"] == "true"
+    assert pcs_fence.read_stonith(root, f"fence_{EAST}").agent == "fence_ipmilan"
     tool("crm_verify", "-x", configured_cib)
 
 
@@ -160,13 +164,13 @@ def test_check_mode_leaves_the_file_alone(cib):
 
 
 def test_unknown_host_refused(cib):
-    with pytest.raises(vm_cib.VmCibError, match="host hv-north is not a cluster node"):
+    with pytest.raises(vm_cib_objects.VmCibError, match="host hv-north is not a cluster node"):
         vm_cib.ensure_vms_present(runner_for(cib), [vm("web", host="hv-north")])
 
 
 def test_foreign_resource_with_our_id_refused(cib):
     tool("pcs", "-f", cib, "resource", "create", "vm-web", "ocf:heartbeat:Dummy")
-    with pytest.raises(vm_cib.VmCibError, match="vm-web exists as ocf:heartbeat:Dummy"):
+    with pytest.raises(vm_cib_objects.VmCibError, match="vm-web exists as ocf:heartbeat:Dummy"):
         vm_cib.ensure_vms_present(runner_for(cib), [vm("web")])
 
 
@@ -202,7 +206,7 @@ def test_ten_vms_one_transaction(cib):
     root = ET.parse(cib).getroot()
     ids = {el.get("id") for el in root.find("./configuration/constraints")}
     for v in vms:
-        want = vm_cib.resource_ids(v.name)
+        want = vm_cib_objects.resource_ids(v.name)
         assert {want["colocation"], want["order"], want["location"]} <= ids
         assert (want["promote_only"] in ids) == (v.level == "recovery")
     tool("crm_verify", "-x", cib)
@@ -343,7 +347,7 @@ def test_remove_stops_in_order_then_deletes(running, tmp_path):
         graph, _output = simulate(running, tmp_path, save=running)
         graphs.append(graph)
 
-    result = vm_cib.ensure_vms_absent(runner_for(running, module), ["vm1"], settle=settle)
+    result = vm_cib_remove.ensure_vms_absent(runner_for(running, module), ["vm1"], settle=settle)
     assert result.changed and result.data["pushes"] == 2
     assert result.commands == [
         ["pcs", "resource", "disable", "vm-vm1", "drbd-vm1-clone"],
@@ -355,19 +359,19 @@ def test_remove_stops_in_order_then_deletes(running, tmp_path):
     stop = graph.one("stop", "vm-vm1", EAST)
     assert graph.before(stop, graph.one("demote", "drbd-vm1", EAST))
     root = ET.parse(running).getroot()
-    assert vm_cib.read_vm_objects(root, "vm1") == vm_cib.read_vm_objects(ET.fromstring("<cib/>"), "vm1")
+    assert vm_cib_objects.read_vm_objects(root, "vm1") == vm_cib_objects.read_vm_objects(ET.fromstring("<cib/>"), "vm1")
     assert "vm1" not in result.diff["after"] and 'id="vm-vm1"' in result.diff["before"]
     graph, _output = simulate(running, tmp_path)
     assert graph.resource_ops("vm-vm1") == [] and graph.resource_ops("drbd-vm1") == []
     assert graph.resource_ops("vm-vm2") == []
     tool("crm_verify", "-x", running)
-    again = vm_cib.ensure_vms_absent(runner_for(running), ["vm1"])
+    again = vm_cib_remove.ensure_vms_absent(runner_for(running), ["vm1"])
     assert not again.changed and again.data["pushes"] == 0
 
 
 def test_remove_leave_running_deletes_in_one_push_and_stops_nothing(running, tmp_path):
     module = FakeModule()
-    result = vm_cib.ensure_vms_absent(runner_for(running, module), ["vm1", "vm3"], leave_running=True)
+    result = vm_cib_remove.ensure_vms_absent(runner_for(running, module), ["vm1", "vm3"], leave_running=True)
     assert result.data["pushes"] == 1 and len(module.pushes()) == 1
     assert result.commands == [
         ["pcs", "property", "set", "stop-orphan-resources=false"],
@@ -382,7 +386,7 @@ def test_remove_leave_running_deletes_in_one_push_and_stops_nothing(running, tmp
         ["pcs", "property", "set", "stop-orphan-resources="],
     ]
     root = ET.parse(running).getroot()
-    assert "stop-orphan-resources" not in pcs.read_cluster_properties(root)
+    assert "stop-orphan-resources" not in pacemaker_cib.read_cluster_properties(root)
     assert root.find("./configuration/constraints/*[@id='order-vm-vm3']") is None
     graph, _output = simulate(running, tmp_path)
     for rsc in ("vm-vm1", "drbd-vm1", "vm-vm3", "drbd-vm3", "vm-vm2", "drbd-vm2"):
@@ -401,7 +405,7 @@ def test_leave_running_push_alone_stops_nothing(running, tmp_path):
         return real_run(args, **kw)
 
     module.run_command = run_command
-    vm_cib.ensure_vms_absent(runner_for(running, module), ["vm1"], leave_running=True)
+    vm_cib_remove.ensure_vms_absent(runner_for(running, module), ["vm1"], leave_running=True)
     (graph,) = graphs
     assert graph.resource_ops("vm-vm1") == [] and graph.resource_ops("drbd-vm1") == []
 
@@ -410,7 +414,7 @@ def test_remove_check_mode(running):
     with open(running) as f:
         before = f.read()
     module = FakeModule()
-    result = vm_cib.ensure_vms_absent(runner_for(running, module), ["vm2"], check_mode=True)
+    result = vm_cib_remove.ensure_vms_absent(runner_for(running, module), ["vm2"], check_mode=True)
     assert result.changed and result.data["pushes"] == 0 and module.pushes() == []
     assert result.commands[0] == ["pcs", "resource", "disable", "vm-vm2", "drbd-vm2-clone"]
     with open(running) as f:

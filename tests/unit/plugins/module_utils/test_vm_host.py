@@ -1,7 +1,7 @@
 # Copyright (c) duplex.vmpair contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""module_utils.vm_host: reading a host with the real tools where they run here.
+"""module_utils.protect.reader: reading a host with the real tools where they run here.
 
 The domain reader runs the real ``virsh`` against libvirt's test driver (``test:///default``, whose
 domain ``test`` runs with one file disk); ``drbdadm dump-xml`` is the real one on a written
@@ -15,8 +15,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import vm_host
-from ansible_collections.duplex.vmpair.plugins.module_utils.runner import CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect import reader as vm_host
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_pcs import FakeModule
 
 

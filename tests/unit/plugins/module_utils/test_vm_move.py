@@ -15,7 +15,8 @@ sets) and the way back.
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import vm_cib
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import vm_objects as vm_cib_objects
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import vm_present as vm_cib
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.cibsim import (
     EAST,
     WEST,
@@ -121,12 +122,12 @@ def test_a_vm_protected_before_live_migration_keeps_its_parameters_and_runs_on(r
 
 @pytest.mark.parametrize("kwargs, message", [({"live": True}, "live needs move_to")])
 def test_live_without_a_target_is_refused(kwargs, message):
-    with pytest.raises(vm_cib.VmCibError, match=message):
+    with pytest.raises(vm_cib_objects.VmCibError, match=message):
         vm("vm1", **kwargs)
 
 
 def test_a_target_that_is_not_a_node_is_refused(running):
-    with pytest.raises(vm_cib.VmCibError, match="move_to hv-north is not a cluster node"):
+    with pytest.raises(vm_cib_objects.VmCibError, match="move_to hv-north is not a cluster node"):
         vm_cib.ensure_vms_present(runner_for(running), [vm("vm1", move_to="hv-north")])
 
 

@@ -8,7 +8,9 @@ import os
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import drbd, drbd_dual, runner
+from ansible_collections.duplex.vmpair.plugins.module_utils.common import runner
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import config as drbd_config
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import dual_primary as drbd_dual
 from ansible_collections.duplex.vmpair.plugins.modules import dual_primary
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_drbd import (
     SECRET,
@@ -34,7 +36,7 @@ exit 1
 @pytest.fixture
 def res_file(tmp_path, monkeypatch):
     path = tmp_path / "vm-web1.res"
-    path.write_text(drbd.render_resource(spec_for(described_pair(), level="recovery"), "8.4"))
+    path.write_text(drbd_config.render_resource(spec_for(described_pair(), level="recovery"), "8.4"))
     path.chmod(0o600)
     monkeypatch.setattr(drbd_dual, "resource_path", lambda vm: str(path))
     return path

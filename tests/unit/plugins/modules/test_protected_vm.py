@@ -8,8 +8,8 @@ real-kernel lab.)"""
 
 import json
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import site as site_model
 from ansible_collections.duplex.vmpair.plugins.modules import protected_vm
+from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import model as site_model
 from ansible_collections.duplex.vmpair.tests.unit.sitedata import site
 
 

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import protect_host, vm_host
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect import host as protect_host
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect import reader as vm_host
 from ansible_collections.duplex.vmpair.plugins.modules import protected_vm_info
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.fakehost import FakeHost
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_protect_plan import (

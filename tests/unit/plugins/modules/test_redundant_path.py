@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import netpath_sysfs
+from ansible_collections.duplex.vmpair.plugins.module_utils.netpath import sysfs as netpath_sysfs
 from ansible_collections.duplex.vmpair.plugins.modules import redundant_path
 from ansible_collections.duplex.vmpair.tests.unit.conftest import warning_texts
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils import sysfstree

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils import vocabulary
+from ansible_collections.duplex.vmpair.plugins.module_utils.common import vocabulary
 from ansible_collections.duplex.vmpair.plugins.modules import vm_resources
 
 EAST = "hv-east"

@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, duplex.vmpair contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The collection's shared words, defined once.
+
+This module owns:
+
+* the protection levels: every level a VM may name, the ones served today, the default, what each
+  means in words, and the wording that refuses ``ft`` (check_site, protect.yml, the modules);
+* the hypervisors and the libvirt URI of each;
+* the names the collection gives a protected VM's objects: the DRBD resource ``vm-NAME`` (drbdadm,
+  ``/etc/drbd.d/vm-NAME.res``) and the cluster ids ``vm-NAME`` (VirtualDomain), ``drbd-NAME``
+  (ocf:linbit:drbd) in its clone ``drbd-NAME-clone``, and the constraints around them.
+
+Every other file imports these (site.base, drbd.base, pacemaker.vm_objects, protect.host, libvirt.domain, the
+modules); the playbooks read the ids from the site model's ``resource_ids`` (action site_model),
+which is built here. tests/unit/test_vocabulary.py fails when a copy appears elsewhere.
+Pure Python: nothing here touches a host or an Ansible object.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import collections
+
+# ---------------------------------------------------------------------------
+# protection levels
+
+# Every level a VM may name (vmpair_vms[].level), and the ones the collection serves today
+# (check_site, protect.yml and its -e level, the modules, the AWX survey). ft is a level (its
+# round-trip limit is kept) but is refused everywhere with FT_REFUSED until it exists.
+LEVELS = ("recovery", "ha", "ft")
+SERVED_LEVELS = ("recovery", "ha")
+DEFAULT_LEVEL = "ha"
+LEVEL_DESCRIPTIONS = {
+    "recovery": "asynchronous copy (DRBD protocol A); the VM is pinned to its host and moved on request",
+    "ha": "synchronous copy (DRBD protocol C); the cluster restarts the VM on the peer",
+    "ft": "fault tolerance (lock-step copies, COLO); not available yet",
+}
+FT_UNAVAILABLE = "level ft (fault tolerance) is not available yet"
+FT_REFUSED = FT_UNAVAILABLE + ": use ha"
+
+# ---------------------------------------------------------------------------
+# hypervisors
+
+HYPERVISOR_URIS = {"kvm": "qemu:///system", "xen": "xen:///system"}
+HYPERVISORS = tuple(sorted(HYPERVISOR_URIS))
+DEFAULT_HYPERVISOR = "kvm"
+
+# ---------------------------------------------------------------------------
+# resource ids
+
+VM_RESOURCE_PREFIX = "vm-"
+DRBD_RESOURCE_PREFIX = "drbd-"
+CLONE_SUFFIX = "-clone"
+# The DRBD resource (drbdadm, /etc/drbd.d) of a VM has the name of its cluster VM resource.
+DRBD_NAME_PREFIX = VM_RESOURCE_PREFIX
+
+
+def vm_resource_id(name):
+    """``vm-NAME``: the cluster's ocf:heartbeat:VirtualDomain resource of VM ``name``."""
+    return VM_RESOURCE_PREFIX + str(name)
+
+
+def drbd_resource_id(name):
+    """``drbd-NAME``: the cluster's ocf:linbit:drbd resource of VM ``name``."""
+    return DRBD_RESOURCE_PREFIX + str(name)
+
+
+def drbd_clone_id(name):
+    """``drbd-NAME-clone``: the promotable clone of :func:`drbd_resource_id`."""
+    return drbd_resource_id(name) + CLONE_SUFFIX
+
+
+def drbd_name(name):
+    """``vm-NAME``: the DRBD resource (drbdadm, ``/etc/drbd.d/vm-NAME.res``) of VM ``name``."""
+    return DRBD_NAME_PREFIX + str(name)
+
+
+def cib_ids(name):
+    """Every CIB id the collection owns for VM ``name``, by role (pacemaker.vm_objects' resource_ids)."""
+    vm, drbd = vm_resource_id(name), drbd_resource_id(name)
+    return collections.OrderedDict(
+        [
+            ("drbd", drbd),
+            ("clone", drbd_clone_id(name)),
+            ("vm", vm),
+            ("colocation", "colocation-" + vm),
+            ("order", "order-" + vm),
+            ("location", "location-" + vm),
+            ("promote_only", "location-%s-promote-only" % drbd),
+        ]
+    )
+
+
+def resource_ids(name):
+    """What the playbooks need of VM ``name``: ``vm_resource``, ``drbd_resource`` (the cluster's
+    ``drbd-NAME``), ``drbd_clone`` and ``drbd_name`` (the DRBD resource ``vm-NAME``)."""
+    return {
+        "vm_resource": vm_resource_id(name),
+        "drbd_resource": drbd_resource_id(name),
+        "drbd_clone": drbd_clone_id(name),
+        "drbd_name": drbd_name(name),
+    }

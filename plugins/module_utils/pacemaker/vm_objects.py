@@ -1,0 +1,282 @@
+# Copyright (c) duplex.vmpair contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The Pacemaker objects of a protected VM: what is wanted and what is there.
+
+Per protected VM ``<vm>`` (see :func:`resource_ids` for every id):
+
+* ``drbd-<vm>`` (``ocf:linbit:drbd``, ``drbd_resource=<res>``) in the
+  promotable clone ``drbd-<vm>-clone`` (promoted-max=1, promoted-node-max=1,
+  clone-max=2, clone-node-max=1, notify=true), monitors 29 s Promoted and 31 s
+  Unpromoted (two intervals: Pacemaker needs them distinct);
+* ``vm-<vm>`` (``ocf:heartbeat:VirtualDomain``), ``allow-migrate=false``: DRBD
+  is single-primary, so outside a live migration a move is stop, demote,
+  promote, start. ``force_stop=false``: the agent shuts the guest down and
+  destroys it only when the stop timeout is nearly over. ``resource-stickiness``
+  (200) is above the preferred-host score (100), so a VM that failed over does
+  not fail back (a second outage) when its preferred host returns. The
+  ``migrate_to`` (600 s) and ``migrate_from`` (120 s) operations are defined
+  for live migration (an operation added to a running VM does not restart it;
+  the 20 s default would turn a slow migration into a cold restart), and the
+  migration goes over ssh to the target's migration name
+  (``migration_transport=ssh``, ``migration_network_suffix=-vmpair``: both
+  given at creation only, see :data:`MIGRATION_PARAMS`);
+* ``colocation-vm-<vm>``: the VM with the Promoted role of the clone, INFINITY;
+* ``order-vm-<vm>``: promote the clone, then start the VM (symmetrical, so the
+  VM stops before the demote);
+* ``location-vm-<vm>``: the VM prefers its preferred host (score 100); through
+  the colocation the promotion follows it;
+* level ``recovery`` only, ``location-drbd-<vm>-promote-only``: a rule
+  ``role=Promoted score=-INFINITY #uname ne <host>``. DRBD is never promoted
+  on the peer by the cluster, so the VM (colocated with the Promoted role)
+  cannot start there either. Banning only the VM is not enough: Pacemaker
+  would still promote the asynchronous (protocol A) peer after a host loss,
+  which makes a DRBD split brain with the lost host's unreplicated writes.
+  The peer still runs DRBD Unpromoted (it must replicate). Moving a recovery
+  VM = running this code with the other host as ``host``: the rule and the
+  preference change in one transaction and Pacemaker stops, demotes,
+  promotes and starts in order (also when the old host is fenced and gone).
+* while a VM is being moved (``move_to``), ``location-vm-<vm>`` puts the VM
+  on ``move_to`` with score INFINITY instead, above the stickiness, so the
+  cluster moves it (a preference of 100 would not move an ``ha`` VM that runs;
+  and pcs keeps one location constraint per resource and node, so the move
+  cannot be a constraint of its own beside a preference for the same node). With
+  ``live`` as well, the clone allows two Promoted instances
+  (``promoted-max=2``, DRBD's own ``allow-two-primaries`` must be on), the VM
+  ``allow-migrate=true`` and a recovery VM's promote-only rule is left out, so
+  Pacemaker promotes the target, then migrates the VM (``migrate_to``,
+  ``migrate_from``) instead of stopping it. The same objects without
+  ``move_to`` (the next call) take all of it back: the source is demoted.
+
+:func:`desired_objects` describes them for a :class:`ProtectedVm`,
+:func:`read_vm_objects` reads them from a CIB in the same shape (through the
+readers of :mod:`.cib`), :func:`render_vm_objects` shows them in diffs.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import collections
+import re
+
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import (
+    DEFAULT_HYPERVISOR,
+    FT_UNAVAILABLE,
+    HYPERVISOR_URIS,
+    SERVED_LEVELS,
+    cib_ids,
+)
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.cib import (
+    PcsError,
+    constraint_element,
+    element_xml,
+    find_resource,
+    read_clone,
+    read_constraint,
+    read_primitive,
+)
+from ansible_collections.duplex.vmpair.plugins.module_utils.site.base import MIGRATION_SUFFIX
+
+LEVELS = SERVED_LEVELS
+HYPERVISORS = HYPERVISOR_URIS
+PREFERRED_SCORE = 100
+STICKINESS = 200
+# Live migration goes over ssh to the target's migration name (role duplex.vmpair.hypervisor sets
+# up both). Given when the resource is created only: a changed parameter restarts a running VM
+# (VirtualDomain has no reload), so an older resource keeps what it has (see vm_cib_cmd).
+MIGRATION_PARAMS = {"migration_transport": "ssh", "migration_network_suffix": MIGRATION_SUFFIX}
+# the keys of resource_ids() that name constraints
+CONSTRAINT_KEYS = ("colocation", "order", "location", "promote_only")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+ProtectedVm = collections.namedtuple(
+    "ProtectedVm",
+    ["name", "level", "host", "drbd_resource", "config", "hypervisor", "force_stop", "stop_timeout", "move_to", "live"],
+    defaults=(None, False),
+)
+
+
+class VmCibError(PcsError):
+    """Bad input, or a CIB object with one of our ids that is not ours."""
+
+
+# ---------------------------------------------------------------------------
+# input
+
+
+def protected_vm(
+    name,
+    level,
+    host,
+    drbd_resource,
+    config,
+    hypervisor=DEFAULT_HYPERVISOR,
+    force_stop=False,
+    stop_timeout=120,
+    move_to=None,
+    live=False,
+):
+    """A validated :class:`ProtectedVm`; raises VmCibError with a clear message."""
+    if not name or not _NAME.match(str(name)):
+        raise VmCibError(f"VM name {name!r} is not usable in resource ids (letters, digits, '_', '.', '-')")
+    if level == "ft":
+        raise VmCibError(f"VM {name}: {FT_UNAVAILABLE}: use {' or '.join(sorted(LEVELS))}")
+    if level not in LEVELS:
+        raise VmCibError(f"VM {name}: level must be one of {', '.join(sorted(LEVELS))}, not {level!r}")
+    if not host:
+        raise VmCibError(f"VM {name}: the preferred host (a cluster node name) is required")
+    if not drbd_resource or not _NAME.match(str(drbd_resource)):
+        raise VmCibError(f"VM {name}: DRBD resource name {drbd_resource!r} is not valid")
+    if not config or not str(config).startswith("/"):
+        raise VmCibError(f"VM {name}: config must be the absolute path of the domain XML, not {config!r}")
+    if hypervisor not in HYPERVISORS:
+        raise VmCibError(f"VM {name}: hypervisor must be {' or '.join(sorted(HYPERVISORS))}, not {hypervisor!r}")
+    if int(stop_timeout) < 10:
+        raise VmCibError(f"VM {name}: stop_timeout must be at least 10 seconds")
+    if live and not move_to:
+        raise VmCibError(f"VM {name}: live needs move_to, the node to migrate the VM to")
+    return ProtectedVm(
+        str(name),
+        level,
+        str(host),
+        str(drbd_resource),
+        str(config),
+        hypervisor,
+        bool(force_stop),
+        int(stop_timeout),
+        str(move_to) if move_to else None,
+        bool(live),
+    )
+
+
+def resource_ids(name):
+    """Every CIB id this module owns for VM ``name`` (vocabulary.cib_ids)."""
+    return cib_ids(name)
+
+
+# ---------------------------------------------------------------------------
+# desired state
+
+
+def _op(name, interval, timeout, role=None):
+    op = collections.OrderedDict([("name", name), ("interval", interval), ("timeout", timeout)])
+    if role:
+        op["role"] = role
+    return op
+
+
+def desired_objects(vm):
+    """The wanted objects of ``vm`` by kind: primitives, clone meta, constraints (or None = absent)."""
+    ids = resource_ids(vm.name)
+    drbd = {
+        "agent": "ocf:linbit:drbd",
+        "instance": {"drbd_resource": vm.drbd_resource},
+        "meta": {},
+        "ops": [
+            _op("monitor", "29s", "20s", "Promoted"),
+            _op("monitor", "31s", "20s", "Unpromoted"),
+            _op("start", "0s", "240s"),
+            _op("stop", "0s", "100s"),
+            _op("promote", "0s", "90s"),
+            _op("demote", "0s", "90s"),
+            _op("notify", "0s", "90s"),
+        ],
+    }
+    clone_meta = collections.OrderedDict(
+        [
+            ("promoted-max", "1"),
+            ("promoted-node-max", "1"),
+            ("clone-max", "2"),
+            ("clone-node-max", "1"),
+            ("notify", "true"),
+        ]
+    )
+    live = bool(vm.move_to and vm.live)
+    if live:
+        clone_meta["promoted-max"] = "2"
+    domain = {
+        "agent": "ocf:heartbeat:VirtualDomain",
+        "instance": {
+            "config": vm.config,
+            "hypervisor": HYPERVISORS[vm.hypervisor],
+            "force_stop": "true" if vm.force_stop else "false",
+            **MIGRATION_PARAMS,
+        },
+        "meta": {"allow-migrate": "true" if live else "false", "resource-stickiness": str(STICKINESS)},
+        "ops": [
+            _op("monitor", "10s", "30s"),
+            _op("start", "0s", "90s"),
+            _op("stop", "0s", f"{vm.stop_timeout}s"),
+            _op("migrate_to", "0s", "600s"),
+            _op("migrate_from", "0s", "120s"),
+        ],
+    }
+    constraints = collections.OrderedDict()
+    constraints[ids["colocation"]] = {
+        "tag": "rsc_colocation",
+        "rsc": ids["vm"],
+        "with-rsc": ids["clone"],
+        "score": "INFINITY",
+        "rsc-role": "Started",
+        "with-rsc-role": "Promoted",
+    }
+    constraints[ids["order"]] = {
+        "tag": "rsc_order",
+        "first": ids["clone"],
+        "first-action": "promote",
+        "then": ids["vm"],
+        "then-action": "start",
+        "kind": "Mandatory",
+        "symmetrical": "true",
+    }
+    constraints[ids["location"]] = {
+        "tag": "rsc_location",
+        "rsc": ids["vm"],
+        "node": vm.move_to or vm.host,
+        "score": "INFINITY" if vm.move_to else str(PREFERRED_SCORE),
+    }
+    constraints[ids["promote_only"]] = None
+    if vm.level == "recovery" and not live:
+        constraints[ids["promote_only"]] = {
+            "tag": "rsc_location",
+            "rsc": ids["clone"],
+            "rule": ("Promoted", "-INFINITY", "#uname", "ne", vm.host),
+        }
+    return {"drbd": drbd, "clone_meta": clone_meta, "vm": domain, "constraints": constraints}
+
+
+# ---------------------------------------------------------------------------
+# current state
+
+
+def read_vm_objects(cib, name):
+    """What exists now for VM ``name`` (same shape as :func:`desired_objects`, None for absent)."""
+    ids = resource_ids(name)
+    clone = read_clone(cib, ids["clone"])
+    return {
+        "drbd": read_primitive(cib, ids["drbd"]),
+        "clone": clone,
+        "clone_meta": clone[0] if clone else None,
+        "vm": read_primitive(cib, ids["vm"]),
+        "constraints": collections.OrderedDict(
+            (cid, read_constraint(cib, cid)) for key, cid in ids.items() if key in CONSTRAINT_KEYS
+        ),
+    }
+
+
+def render_vm_objects(cib, names):
+    """XML text of every object we own for ``names`` (for diffs)."""
+    parts = []
+    for name in names:
+        ids = resource_ids(name)
+        for key in ("clone", "vm"):
+            el = find_resource(cib, "clone" if key == "clone" else "primitive", ids[key])
+            if el is not None:
+                parts.append(element_xml(el))
+        for key in CONSTRAINT_KEYS:
+            el = constraint_element(cib, ids[key])
+            if el is not None:
+                parts.append(element_xml(el))
+    return "\n".join(parts) + ("\n" if parts else "")

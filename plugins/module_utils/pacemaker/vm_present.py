@@ -1,0 +1,62 @@
+# Copyright (c) duplex.vmpair contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The Pacemaker configuration of protected VMs, changed in one CIB transaction.
+
+All changes of one call go into ONE CIB transaction: ``cibadmin --query``
+into a temporary file, ``pcs -f COPY ...`` commands, then
+``pcs cluster cib-push COPY diff-against=ORIGINAL``. Check mode does the
+same on the copy and stops before the push, so its diff is exact.
+
+The parts: :mod:`.vm_objects` (input, resource ids, the wanted and the
+current objects of a VM), :mod:`.vm_commands` (the pcs commands between the
+two), :mod:`.vm_remove` (removal, see there why it takes two steps) and
+:mod:`.cib` (CIB readers and :class:`~.cib.CibTransaction`). This module
+adds :func:`ensure_vms_present`.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.cib import CibTransaction, Result, node_names
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_commands import vm_commands
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_objects import (
+    VmCibError,
+    read_vm_objects,
+    render_vm_objects,
+)
+
+
+def ensure_vms_present(runner, vms, check_mode=False):
+    """Make the CIB hold the resources and constraints of every VM in ``vms`` (ProtectedVm list).
+
+    Returns a :class:`~.cib.Result`: ``changed``, ``commands`` (the logical
+    pcs commands, in order), ``diff`` (XML of the VMs' objects before/after)
+    and ``pushes`` (0 or 1). Nothing is pushed when nothing differs or in
+    check mode.
+    """
+    names = [vm.name for vm in vms]
+    if len(set(names)) != len(names):
+        raise VmCibError("every VM may appear only once")
+    with CibTransaction(runner) as tx:
+        cib = tx.cib("original")
+        nodes = node_names(cib)
+        for vm in vms:
+            for what, node in (("host", vm.host), ("move_to", vm.move_to)):
+                if nodes and node and node not in nodes:
+                    raise VmCibError(f"VM {vm.name}: {what} {node} is not a cluster node ({', '.join(nodes)})")
+        for vm in vms:
+            tx.run_all(vm_commands(tx.file_runner, vm, read_vm_objects(cib, vm.name)))
+        before = render_vm_objects(cib, names)
+        after = render_vm_objects(tx.cib(), names) if tx.commands else before
+        if tx.commands and not check_mode:
+            tx.push()
+        return Result(
+            changed=bool(tx.commands),
+            commands=tx.commands,
+            before=before,
+            after=after,
+            pushes=int(tx.pushed),
+        )
