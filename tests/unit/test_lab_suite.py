@@ -46,16 +46,22 @@ print(json.dumps(out))
 """
 
 
-def probe(tmp_path, suite, sources=ONE_LINE, name="sources.list"):
+def run_probe(script, tmp_path, suite, sources, name="sources.list"):
+    """Run a probe script (argv: the lab directory, an apt sources file holding ``sources``) in a fresh
+    Python with VMPAIR_LAB_SUITE=suite (unset for None); return the JSON it prints."""
     path = tmp_path / name
     path.write_text(sources)
     env = {"PATH": "/usr/bin:/bin"}
     if suite is not None:
         env["VMPAIR_LAB_SUITE"] = suite
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, str(LAB), str(path)], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", script, str(LAB), str(path)], env=env, capture_output=True, text=True, check=True
     )
     return json.loads(proc.stdout)
+
+
+def probe(tmp_path, suite, sources=ONE_LINE, name="sources.list"):
+    return run_probe(PROBE, tmp_path, suite, sources, name)
 
 
 def test_bookworm_is_the_default_with_the_image_names_it_always_had(tmp_path):

@@ -5,13 +5,14 @@ as `lab.py` is started, and the host's apt sources are a file written here (a De
 The refusals run the real `lab.py`.
 """
 
-import json
 import os
 import pathlib
 import subprocess
 import sys
 
 import pytest
+
+from ansible_collections.duplex.vmpair.tests.unit.test_lab_suite import run_probe
 
 LAB = pathlib.Path(__file__).resolve().parents[2] / "lab"
 VM_STATE = LAB / ".state" / "vm"
@@ -49,15 +50,7 @@ print(json.dumps({
 
 
 def probe(tmp_path, suite):
-    path = tmp_path / "sources.list"
-    path.write_text(SOURCES)
-    env = {"PATH": "/usr/bin:/bin"}
-    if suite is not None:
-        env["VMPAIR_LAB_SUITE"] = suite
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, str(LAB), str(path)], env=env, capture_output=True, text=True, check=True
-    )
-    return json.loads(proc.stdout)
+    return run_probe(PROBE, tmp_path, suite, SOURCES)
 
 
 def test_bookworm_is_the_default_with_the_image_and_recipe_it_always_had(tmp_path):
