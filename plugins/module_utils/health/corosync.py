@@ -154,7 +154,10 @@ def parse_qdevice_tool(text):
 
     ``connected`` is the connection to qnetd (State: Connected); ``cast_vote``
     (only with ``-sv``) is True when qdevice currently casts its vote for this
-    partition ("Poll timer running: Yes (cast vote)").
+    partition ("Poll timer running: Yes (cast vote)"). ``tls`` is the TLS mode
+    the running qdevice was started with, lower case ("supported" for
+    corosync.conf's ``tls: on``, "required" for ``tls: required``);
+    ``tls_active`` whether the connection uses TLS now.
     """
     values = {}
     for line in text.splitlines():
@@ -168,6 +171,7 @@ def parse_qdevice_tool(text):
     state = values.get("State")
     poll = values.get("Poll timer running")
     tls_active = values.get("TLS active")
+    tls = values.get("TLS")
     return {
         "model": (values.get("Model") or "").lower() or None,
         "node_id": to_int(values.get("Node ID")),
@@ -178,6 +182,7 @@ def parse_qdevice_tool(text):
         "tie_breaker": values.get("Tie-breaker"),
         "state": state,
         "connected": state == "Connected",
+        "tls": tls.lower() if tls else None,
         "tls_active": yes(tls_active) if tls_active is not None else None,
         "cast_vote": ("(cast vote)" in poll) if poll is not None else None,
         "quorate": yes(values.get("Quorate")) if "Quorate" in values else None,
@@ -302,6 +307,7 @@ def qdevice_facts(cmap, tool, expect=None):
         "qnetd_port": None,
         "algorithm": None,
         "tie_breaker": None,
+        "tls": None,
         "tls_active": None,
     }
     if not tool_ok:
@@ -317,6 +323,7 @@ def qdevice_facts(cmap, tool, expect=None):
         "qnetd_port",
         "algorithm",
         "tie_breaker",
+        "tls",
         "tls_active",
     ):
         facts[key] = parsed[key]

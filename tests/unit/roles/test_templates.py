@@ -64,9 +64,16 @@ def test_corosync_conf_with_witness(tmp_path):
     assert text.count("interface {") == 2
     assert "ring0_addr: 10.10.0.1" in text and "ring1_addr: 10.10.1.2" in text
     assert "two_node" not in text
-    assert "model: net" in text and "host: 192.0.2.30" in text and "tls: on" in text and "algorithm: ffsplit" in text
+    assert "model: net" in text and "host: 192.0.2.30" in text and "algorithm: ffsplit" in text
+    # qdevice refuses a witness that does not start TLS unless the site chose otherwise (issue 24).
+    assert "tls: required\n" in text and "tls: on" not in text
     result = corosync_check(text, tmp_path, ["10.10.0.1", "10.10.1.1"])
     assert result.returncode == 0, result.stderr
+
+
+def test_corosync_conf_qdevice_tls_can_be_relaxed():
+    text = render("cluster", "corosync.conf.j2", __vmpair_pair=described_pair(), vmpair_qdevice_tls="on")
+    assert "tls: on\n" in text and "tls: required" not in text
 
 
 def test_corosync_conf_two_node(tmp_path):
@@ -138,16 +145,17 @@ def test_drbd_liveness_settings_come_from_the_variables():
 
 def test_qnetd_options():
     text = render("witness", "corosync-qnetd.j2", __vmpair_site={"witness": {"clusters": ["pair_mail"]}})
-    assert 'COROSYNC_QNETD_OPTIONS="-p 5403 -s on -c on"' in text
+    # TLS required by default (issue 24): qnetd's own spelling is "req" ("required" makes it exit).
+    assert 'COROSYNC_QNETD_OPTIONS="-p 5403 -s req -c on"' in text
     text = render(
         "witness",
         "corosync-qnetd.j2",
         __vmpair_site={"witness": {"clusters": []}},
         vmpair_witness_port=5500,
         vmpair_witness_listen_address="192.0.2.30",
-        vmpair_witness_tls="req",
+        vmpair_witness_tls="on",
     )
-    assert 'COROSYNC_QNETD_OPTIONS="-p 5500 -s req -c on -l 192.0.2.30"' in text
+    assert 'COROSYNC_QNETD_OPTIONS="-p 5500 -s on -c on -l 192.0.2.30"' in text
 
 
 def test_xen_boot_defaults(tmp_path):

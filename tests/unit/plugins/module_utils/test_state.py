@@ -268,6 +268,7 @@ def test_qdevice_tool_connected_and_voting(release):
     assert parsed["tie_breaker"] == "Node with lowest node ID"
     assert parsed["state"] == "Connected"
     assert parsed["connected"] is True
+    assert parsed["tls"] == "supported"  # captured with corosync.conf's tls: on
     assert parsed["tls_active"] is True
     assert parsed["cast_vote"] is True
     assert parsed["quorate"] is True
