@@ -221,7 +221,12 @@ rolled_back:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import DEFAULT_LEVEL, LEVELS
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import (
+    DEFAULT_FORCE_STOP,
+    DEFAULT_LEVEL,
+    DEFAULT_STOP_TIMEOUT,
+    LEVELS,
+)
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect.host import (
     ApplyError,
     CommandError,
@@ -246,8 +251,8 @@ def main():
             "peer_secrets": {"type": "dict", "no_log": True},
             "secret": {"type": "str", "no_log": True},
             "shutdown_timeout": {"type": "int", "default": 300},
-            "force_stop": {"type": "bool", "default": False},
-            "stop_timeout": {"type": "int", "default": 120},
+            "force_stop": {"type": "bool", "default": DEFAULT_FORCE_STOP},
+            "stop_timeout": {"type": "int", "default": DEFAULT_STOP_TIMEOUT},
         },
         supports_check_mode=True,
     )

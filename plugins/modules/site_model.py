@@ -203,6 +203,16 @@ pair:
       type: list
       elements: str
       returned: always
+    vm_settings:
+      description:
+        - Each VM of C(vmpair_vms) by name, with its defaults filled, so that playbooks need no defaults of their
+          own.
+        - C(name), C(level) (default C(ha)), C(preferred_host) (null for either host), C(force_stop) (default
+          false), C(stop_timeout) (seconds, default 120), and C(vcpus) and C(memory_mib) where the entry gives
+          them.
+      type: dict
+      returned: always
+      sample: {web1: {name: web1, level: ha, preferred_host: null, force_stop: false, stop_timeout: 120}}
     sync_rtt_limit_ms:
       description: The round-trip limits (ms) in force for the synchronous levels, by level.
       type: dict

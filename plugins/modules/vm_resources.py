@@ -170,8 +170,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandRunner
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import (
+    DEFAULT_FORCE_STOP,
     DEFAULT_HYPERVISOR,
     DEFAULT_LEVEL,
+    DEFAULT_STOP_TIMEOUT,
     HYPERVISORS,
     LEVELS,
     drbd_name,
@@ -188,8 +190,8 @@ VM_OPTIONS = {
     "drbd_resource": {"type": "str"},
     "config": {"type": "path"},
     "hypervisor": {"type": "str", "choices": list(HYPERVISORS), "default": DEFAULT_HYPERVISOR},
-    "force_stop": {"type": "bool", "default": False},
-    "stop_timeout": {"type": "int", "default": 120},
+    "force_stop": {"type": "bool", "default": DEFAULT_FORCE_STOP},
+    "stop_timeout": {"type": "int", "default": DEFAULT_STOP_TIMEOUT},
     "move_to": {"type": "str"},
     "live": {"type": "bool", "default": False},
 }

@@ -42,6 +42,11 @@ LEVEL_DESCRIPTIONS = {
 FT_UNAVAILABLE = "level ft (fault tolerance) is not available yet"
 FT_REFUSED = FT_UNAVAILABLE + ": use ha"
 
+# How the cluster stops a VM unless its vmpair_vms entry says otherwise: a clean shutdown
+# (force_stop false) that may take stop_timeout seconds before the guest is destroyed.
+DEFAULT_FORCE_STOP = False
+DEFAULT_STOP_TIMEOUT = 120
+
 # ---------------------------------------------------------------------------
 # hypervisors
 

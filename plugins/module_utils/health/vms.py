@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function  # noqa: UP010
 __metaclass__ = type  # noqa: UP001
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.findings import CRITICAL, INFO, WARNING, finding
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import DEFAULT_LEVEL
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import resource_name
 from ansible_collections.duplex.vmpair.plugins.module_utils.health.mirror import resync_text
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_objects import resource_ids
@@ -95,7 +96,7 @@ def vm_facts(vms, nodes, pacemaker, mirror, domains, local_node=None):
         out.append(
             {
                 "name": name,
-                "level": vm.get("level", "ha"),
+                "level": vm.get("level", DEFAULT_LEVEL),
                 "actual_level": actual,
                 "preferred_host": vm.get("preferred_host"),
                 "protected": res is not None and item is not None,

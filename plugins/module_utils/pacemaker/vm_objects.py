@@ -62,7 +62,9 @@ import collections
 import re
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import (
+    DEFAULT_FORCE_STOP,
     DEFAULT_HYPERVISOR,
+    DEFAULT_STOP_TIMEOUT,
     FT_UNAVAILABLE,
     HYPERVISOR_URIS,
     SERVED_LEVELS,
@@ -113,8 +115,8 @@ def protected_vm(
     drbd_resource,
     config,
     hypervisor=DEFAULT_HYPERVISOR,
-    force_stop=False,
-    stop_timeout=120,
+    force_stop=DEFAULT_FORCE_STOP,
+    stop_timeout=DEFAULT_STOP_TIMEOUT,
     move_to=None,
     live=False,
 ):

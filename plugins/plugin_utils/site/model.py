@@ -195,6 +195,8 @@ def build_pair(chk, pair, hosts, hostvars, witnesses, site_addresses=None, site_
         "fence_delay": settings["fence_delay"],
         "token_ms": settings["token_ms"],
         "vms": sorted(vm["name"] for vm in vms),
+        # each VM's vmpair_vms entry with its defaults filled (site/vms.py), by name
+        "vm_settings": {vm["name"]: vm for vm in vms},
         "sync_rtt_limit_ms": limits,
         "firewall": site_firewall.pair_rules(hosts, links),
     }

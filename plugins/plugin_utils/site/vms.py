@@ -9,7 +9,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import (
+    DEFAULT_FORCE_STOP,
     DEFAULT_LEVEL,
+    DEFAULT_STOP_TIMEOUT,
     FT_UNAVAILABLE,
     SERVED_LEVELS,
 )
@@ -35,7 +37,8 @@ def level_problem(level):
 
 
 def check_vms(chk, pair, hosts, vms, site_vms):
-    """Validate vmpair_vms; return the valid VMs as dicts.
+    """Validate vmpair_vms; return the valid VMs as dicts, each with its defaults filled: name, level,
+    preferred_host (None: either host), force_stop, stop_timeout, and vcpus and memory_mib where given.
 
     site_vms: {VM name: pair} over the whole site, filled here (libvirt names are unique in the site).
     """
@@ -79,7 +82,13 @@ def check_vms(chk, pair, hosts, vms, site_vms):
                 "%s is not a host of this pair." % preferred,
                 "Use %s." % " or ".join(hosts),
             )
-        entry = {"name": name, "level": level}
+        entry = {
+            "name": name,
+            "level": level,
+            "preferred_host": preferred,
+            "force_stop": vm.get("force_stop", DEFAULT_FORCE_STOP),
+            "stop_timeout": vm.get("stop_timeout", DEFAULT_STOP_TIMEOUT),
+        }
         check_keys(chk, where, var, vm)
         check_stop(chk, where, var, vm)
         for key in ("vcpus", "memory_mib"):
@@ -127,7 +136,8 @@ def check_stop(chk, where, var, vm):
             where,
             var + ".stop_timeout",
             "%r is not a number of seconds of at least 10." % (vm["stop_timeout"],),
-            "Give the seconds a clean shutdown may take before the guest is destroyed, such as 300 (default 120).",
+            "Give the seconds a clean shutdown may take before the guest is destroyed, such as 300 (default %d)."
+            % DEFAULT_STOP_TIMEOUT,
         )
 
 

@@ -337,6 +337,41 @@ def test_vm_list_is_checked():
     ]
 
 
+def test_vm_settings_fill_defaults():
+    """Each VM comes back with every setting the playbooks pass on (protect, failover, migrate, maintenance):
+    what vmpair_vms gives, else the collection's default (vocabulary), so no playbook writes a default again."""
+    pairs, witnesses, hostvars = site()
+    vms = hostvars["hv-east"]["vmpair_vms"]
+    vms.append({"name": "db", "level": "recovery", "force_stop": True, "stop_timeout": 600})
+    vms.append({"name": "web"})
+    set_pair_var(hostvars, "vmpair_vms", vms)
+    settings = site_model.build_site(pairs, witnesses, hostvars)["pairs"]["pair_mail"]["vm_settings"]
+    assert list(settings) == ["mbx-exec", "db", "web"]  # the order of vmpair_vms
+    assert settings["mbx-exec"] == {
+        "name": "mbx-exec",
+        "level": "ha",
+        "preferred_host": "hv-east",
+        "force_stop": False,
+        "stop_timeout": 120,
+        "vcpus": 4,
+        "memory_mib": 16384,
+    }
+    assert settings["db"] == {
+        "name": "db",
+        "level": "recovery",
+        "preferred_host": None,
+        "force_stop": True,
+        "stop_timeout": 600,
+    }
+    assert settings["web"] == {
+        "name": "web",
+        "level": "ha",
+        "preferred_host": None,
+        "force_stop": False,
+        "stop_timeout": 120,
+    }
+
+
 def test_hypervisor_and_volume_group_are_checked():
     pairs, witnesses, hostvars = site()
     set_pair_var(hostvars, "vmpair_hypervisor", "vmware")
