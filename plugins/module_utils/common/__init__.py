@@ -4,6 +4,6 @@
 
 """What every part of the stack shares: the command runner and the ending of every module that runs
 commands (runner), file reads and atomic writes (files), the findings format and the cluster
-judgement (findings), and the collection's shared words: levels, hypervisors, resource ids
-(vocabulary).
+judgement (findings), and the collection's shared words: levels, hypervisors, supported Debian
+releases, resource ids (vocabulary).
 """
