@@ -188,6 +188,7 @@ class ActionModule(ActionBase):
             peer=peer,
             witness=site["witnesses"].get(host),
             pairs=sorted(site["pairs"]),
+            debian_releases=dict(vocabulary.DEBIAN_RELEASES),
         )
         return result
 

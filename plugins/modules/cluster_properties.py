@@ -73,7 +73,7 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import run_and_exit
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.cib import PcsError
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.properties import ensure_cluster_properties
 
@@ -86,14 +86,12 @@ def run_module():
         },
         supports_check_mode=True,
     )
-    runner = CommandRunner(module, cib_file=module.params["cib_file"])
-    try:
-        result = ensure_cluster_properties(runner, module.params["properties"], check_mode=module.check_mode)
-    except CommandError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    except PcsError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result.as_dict())
+    run_and_exit(
+        module,
+        lambda runner: ensure_cluster_properties(runner, module.params["properties"], check_mode=module.check_mode),
+        errors=[PcsError],
+        cib_file=module.params["cib_file"],
+    )
 
 
 def main():

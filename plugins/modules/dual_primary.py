@@ -83,7 +83,7 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import run_and_exit
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import DrbdError
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.dual_primary import run
 
@@ -96,22 +96,18 @@ def main():
         },
         supports_check_mode=True,
     )
-    try:
-        result = run(
+    run_and_exit(
+        module,
+        lambda runner: run(
             module.params["vm"],
             module.params["state"] == "present",
-            CommandRunner(module),
+            runner,
             module.check_mode,
             no_log_values=module.no_log_values,
-        )
-    except DrbdError as exc:
-        module.fail_json(msg=str(exc))
-    except CommandError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    diff = result.pop("diff")
-    if module._diff and result["changed"]:
-        result["diff"] = diff
-    module.exit_json(**result)
+        ),
+        errors=[DrbdError],
+        diff="changed",
+    )
 
 
 if __name__ == "__main__":

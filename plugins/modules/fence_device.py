@@ -156,7 +156,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import run_and_exit
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.cib import PcsError, normalize_value
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.fencing import (
     ensure_fence_device,
@@ -202,9 +202,9 @@ def run_module():
         supports_check_mode=True,
     )
     params = module.params
-    runner = CommandRunner(module, cib_file=params["cib_file"])
-    try:
-        # Secrets known by name now, those known from the agent's metadata below.
+
+    def work(runner):
+        # Secrets known by name now, those known from the agent's metadata after the run.
         _mask_only_secrets(module, params["options"], secret_option_names(params["options"]))
         result = ensure_fence_device(
             runner,
@@ -217,12 +217,10 @@ def run_module():
             state=params["state"],
             check_mode=module.check_mode,
         )
-    except CommandError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    except PcsError as exc:
-        module.fail_json(msg=str(exc))
-    _mask_only_secrets(module, params["options"], result.data["secret_options"])
-    module.exit_json(**result.as_dict())
+        _mask_only_secrets(module, params["options"], result.data["secret_options"])
+        return result
+
+    run_and_exit(module, work, errors=[PcsError], cib_file=params["cib_file"])
 
 
 def main():

@@ -221,6 +221,7 @@ rolled_back:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import run_and_exit
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import (
     DEFAULT_FORCE_STOP,
     DEFAULT_LEVEL,
@@ -229,7 +230,6 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary im
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect.host import (
     ApplyError,
-    CommandError,
     HostReadError,
     PlanError,
     run_protected_vm,
@@ -256,19 +256,15 @@ def main():
         },
         supports_check_mode=True,
     )
-    try:
-        result = run_protected_vm(module)
-    except PlanError as exc:
-        module.fail_json(
-            msg="VM %s cannot be %s: %s" % (module.params["name"], _verb(module), exc), problems=exc.problems
-        )
-    except ApplyError as exc:
-        module.fail_json(msg=str(exc), rolled_back=exc.rolled_back, commands=exc.commands)
-    except CommandError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    except HostReadError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_and_exit(
+        module,
+        lambda runner: run_protected_vm(module, runner),
+        errors=[(PlanError, lambda exc: _plan_failure(module, exc)), ApplyError, HostReadError],
+    )
+
+
+def _plan_failure(module, exc):
+    return {"msg": "VM %s cannot be %s: %s" % (module.params["name"], _verb(module), exc), "problems": exc.problems}
 
 
 def _verb(module):

@@ -121,7 +121,7 @@ secrets:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import run_and_exit
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import DEFAULT_HYPERVISOR, HYPERVISORS
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect.host import masked_facts, read_facts, read_secrets
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect.reader import HostReadError
@@ -139,20 +139,14 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    try:
+
+    def work(runner):
         if p["secrets"]:
-            result = {"secrets": read_secrets(module, p["names"], p["hypervisor"])}
-        else:
-            result = {
-                "host": masked_facts(
-                    read_facts(module, p["names"], p["hypervisor"], p["storage_vg"], p["peer_address"])
-                )
-            }
-    except CommandError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    except HostReadError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(changed=False, **result)
+            return {"changed": False, "secrets": read_secrets(module, p["names"], p["hypervisor"], runner=runner)}
+        facts = read_facts(module, p["names"], p["hypervisor"], p["storage_vg"], p["peer_address"], runner=runner)
+        return {"changed": False, "host": masked_facts(facts)}
+
+    run_and_exit(module, work, errors=[HostReadError])
 
 
 if __name__ == "__main__":

@@ -272,8 +272,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandRunner
-from ansible_collections.duplex.vmpair.plugins.module_utils.netpath.apply import PathError, run
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import run_and_exit
+from ansible_collections.duplex.vmpair.plugins.module_utils.netpath.apply import PathError, finding_warnings, run
 
 ROOT = "/"  # where /etc is; the tests point it at a temporary directory
 
@@ -306,20 +306,13 @@ def run_module():
         },
         supports_check_mode=True,
     )
-    try:
-        result = run(module.params, CommandRunner(module), root=ROOT, check_mode=module.check_mode, environ=os.environ)
-    except PathError as exc:
-        exc.result.pop("diff", None)
-        module.fail_json(msg=exc.msg, **exc.result)
-    except CommandError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    diff = result.pop("diff", [])
-    for finding in result["findings"]:
-        if finding["severity"] != "info":
-            module.warn("%s: %s Fix: %s" % (finding["subject"], finding["message"], finding["fix"]))
-    if module._diff:
-        result["diff"] = diff
-    module.exit_json(**result)
+    run_and_exit(
+        module,
+        lambda runner: run(module.params, runner, root=ROOT, check_mode=module.check_mode, environ=os.environ),
+        errors=[PathError],
+        diff="asked",
+        warnings=finding_warnings,
+    )
 
 
 def main():

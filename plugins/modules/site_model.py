@@ -253,6 +253,14 @@ pairs:
   returned: success
   type: list
   elements: str
+debian_releases:
+  description:
+    - The Debian releases the collection supports, oldest first, by codename, each with its major version
+      as Ansible's C(distribution_major_version) fact gives it (module_utils vocabulary defines them).
+    - The roles' operating system check and the release upgrade of C(duplex.vmpair.rolling_update) read them here.
+  returned: success
+  type: dict
+  sample: {bookworm: "12", trixie: "13"}
 problems:
   description: Every error found, each with where, variable, message, fix, severity, check, pair, host and text.
   returned: failed

@@ -168,7 +168,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import run_and_exit
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import (
     DEFAULT_FORCE_STOP,
     DEFAULT_HYPERVISOR,
@@ -230,20 +230,14 @@ def run_module():
         supports_check_mode=True,
     )
     params = module.params
-    runner = CommandRunner(module, cib_file=params["cib_file"])
-    try:
+
+    def work(runner):
         if params["state"] == "present":
-            result = ensure_vms_present(runner, wanted_vms(params["vms"]), check_mode=module.check_mode)
-        else:
-            names = [vm["name"] for vm in params["vms"]]
-            result = ensure_vms_absent(
-                runner, names, leave_running=params["leave_running"], check_mode=module.check_mode
-            )
-    except CommandError as exc:
-        module.fail_json(**exc.fail_kwargs())
-    except VmCibError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result.as_dict())
+            return ensure_vms_present(runner, wanted_vms(params["vms"]), check_mode=module.check_mode)
+        names = [vm["name"] for vm in params["vms"]]
+        return ensure_vms_absent(runner, names, leave_running=params["leave_running"], check_mode=module.check_mode)
+
+    run_and_exit(module, work, errors=[VmCibError], cib_file=params["cib_file"])
 
 
 def main():

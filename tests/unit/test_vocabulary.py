@@ -6,7 +6,9 @@
 
 The protection levels, the hypervisors and the resource ids (``vm-NAME``, ``drbd-NAME``) are written
 there once: no other Python file under plugins/ writes a level or hypervisor list or a resource-id
-prefix, and no playbook builds a resource id itself (they read the site model's resource_ids).
+prefix, and no playbook builds a resource id itself (they read the site model's resource_ids). The
+supported Debian releases too: no playbook or role task lists them (they read the site model's
+debian_releases), and the roles' Galaxy platforms name the same codenames.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +21,7 @@ import os
 import re
 
 import pytest
+import yaml
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.common import vocabulary
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd import base as drbd_base
@@ -36,6 +39,8 @@ PLAYBOOKS = sorted(
     glob.glob(os.path.join(REPO_ROOT, "playbooks", "*.yml"))
     + glob.glob(os.path.join(REPO_ROOT, "playbooks", "tasks", "*.yml"))
 )
+ROLE_TASKS = sorted(glob.glob(os.path.join(REPO_ROOT, "roles", "*", "tasks", "*.yml")))
+ROLE_METAS = sorted(glob.glob(os.path.join(REPO_ROOT, "roles", "*", "meta", "main.yml")))
 # a string that ends in, or puts a placeholder right after, the prefix: "vm-", "vm-%s", f"drbd-{name}"
 PREFIX_STRING = re.compile(r"(?<![\w.-])(vm|drbd)-(%s|%\(|$)")
 # a playbook expression that builds an id: vm-{{ name }}, 'vm-' ~ name, "drbd-" ~ name
@@ -90,6 +95,31 @@ def test_no_playbook_builds_a_resource_id(path):
     assert found == [], "read the ids from the site model's resource_ids (module_utils vocabulary)"
 
 
+def _release_lists(lines):
+    """The lines (not comments) that name two or more supported Debian releases: a copy of the list."""
+    words = [re.compile(r"\b%s\b" % codename) for codename in vocabulary.DEBIAN_RELEASES]
+    words += [re.compile(r"['\"]%s['\"]" % major) for major in vocabulary.DEBIAN_RELEASES.values()]
+    return [
+        (number, line.strip())
+        for number, line in enumerate(lines, 1)
+        if not line.lstrip().startswith("#") and sum(1 for word in words if word.search(line)) >= 2
+    ]
+
+
+@pytest.mark.parametrize("path", PLAYBOOKS + ROLE_TASKS, ids=_rel)
+def test_no_playbook_or_role_lists_the_debian_releases(path):
+    with open(path, encoding="utf-8") as handle:
+        found = _release_lists(handle)
+    assert found == [], "read the releases from the site model's debian_releases (module_utils vocabulary)"
+
+
+@pytest.mark.parametrize("path", ROLE_METAS, ids=_rel)
+def test_the_roles_galaxy_platforms_are_the_debian_releases(path):
+    with open(path, encoding="utf-8") as handle:
+        platforms = yaml.safe_load(handle)["galaxy_info"]["platforms"]
+    assert platforms == [{"name": "Debian", "versions": list(vocabulary.DEBIAN_RELEASES)}]
+
+
 def test_the_checks_see_a_copy(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text('A = ("ha", "recovery")\nB = ["kvm", "xen"]\nC = "vm-%s" % n\nD = f"drbd-{n}-clone"\n')
@@ -97,6 +127,15 @@ def test_the_checks_see_a_copy(tmp_path):
     assert PREFIX_JINJA.search('argv: [pcs, resource, cleanup, "drbd-{{ vm }}"]')
     assert PREFIX_JINJA.search("msg: 'pcs resource enable vm-' ~ name")
     assert not PREFIX_JINJA.search('argv: [drbdadm, role, "{{ ids.drbd_name }}"]')
+    assert (
+        len(
+            _release_lists(
+                ["in ['12', '13']", "{bookworm: '12', trixie: '13'}", "Debian 12 (bookworm) and Debian 13 (trixie)"]
+            )
+        )
+        == 3
+    )
+    assert _release_lists(["# Debian 12 (bookworm) and 13 (trixie)", "major | int >= 13"]) == []
 
 
 def test_the_old_names_are_the_vocabulary():

@@ -12,6 +12,10 @@ it calls itself; :mod:`.pacemaker.cib` (:func:`.cib.pcs_cmd`) adds ``pcs -f FILE
 
 The runner only needs an object with AnsibleModule's ``run_command`` and
 ``get_bin_path``; tests can pass a small fake.
+
+:func:`run_and_exit` is the end every module that runs commands shares: it gives the module's
+work a runner, turns a CommandError (or one of the module's own errors) into ``fail_json`` and
+the work's result into ``exit_json``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -159,3 +163,44 @@ class CommandRunner:
                 msg = f"{msg}: {detail}"
             raise CommandError(msg, cmd=shown, rc=rc, stdout=stdout, stderr=stderr)
         return result
+
+
+def _failure(exc, report=None):
+    """``fail_json``'s keyword arguments for ``exc``: ``report(exc)`` when given, else the error's
+    own ``fail_kwargs()`` when it has one (CommandError), else its text as ``msg``."""
+    if report is not None:
+        return report(exc)
+    if hasattr(exc, "fail_kwargs"):
+        return exc.fail_kwargs()
+    return {"msg": str(exc)}
+
+
+def run_and_exit(module, work, errors=(), cib_file=None, diff=None, warnings=None):
+    """End ``module`` with the result of ``work(runner)``, a CommandRunner for it (on ``cib_file`` when given).
+
+    :param work: callable(runner) returning the result: a dict, or an object with ``as_dict()``
+        (``pacemaker.cib.Result``)
+    :param errors: the module's own error types besides CommandError, each reported as described in
+        :func:`_failure`, or a ``(type, report)`` pair where ``report(exc)`` returns ``fail_json``'s
+        keyword arguments
+    :param diff: None: the result's ``diff`` as ``work`` returns it; ``"asked"``: only with ``--diff``
+        (an empty list when ``work`` gave none); ``"changed"``: only with ``--diff`` and when changed
+    :param warnings: optional callable(result) returning texts for ``module.warn``
+    """
+    handlers = [(CommandError, None)] + [e if isinstance(e, tuple) else (e, None) for e in errors]
+    try:
+        result = work(CommandRunner(module, cib_file=cib_file))
+    except Exception as exc:  # the module's own errors are picked here; any other goes on up as it is
+        reports = [report for kind, report in handlers if isinstance(exc, kind)]
+        if not reports:
+            raise
+        module.fail_json(**_failure(exc, reports[0]))
+    if not isinstance(result, dict):
+        result = result.as_dict()
+    if diff is not None:
+        shown = result.pop("diff", [])
+        if module._diff and (diff == "asked" or result["changed"]):
+            result["diff"] = shown
+    for text in warnings(result) if warnings is not None else ():
+        module.warn(text)
+    module.exit_json(**result)

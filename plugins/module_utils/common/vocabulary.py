@@ -9,13 +9,14 @@ This module owns:
 * the protection levels: every level a VM may name, the ones served today, the default, what each
   means in words, and the wording that refuses ``ft`` (check_site, protect.yml, the modules);
 * the hypervisors and the libvirt URI of each;
+* the Debian releases the collection supports, by codename;
 * the names the collection gives a protected VM's objects: the DRBD resource ``vm-NAME`` (drbdadm,
   ``/etc/drbd.d/vm-NAME.res``) and the cluster ids ``vm-NAME`` (VirtualDomain), ``drbd-NAME``
   (ocf:linbit:drbd) in its clone ``drbd-NAME-clone``, and the constraints around them.
 
 Every other file imports these (site.base, drbd.base, pacemaker.vm_objects, protect.host, libvirt.domain, the
-modules); the playbooks read the ids from the site model's ``resource_ids`` (action site_model),
-which is built here. tests/unit/test_vocabulary.py fails when a copy appears elsewhere.
+modules); the playbooks and roles read the ids from the site model's ``resource_ids`` and the
+Debian releases from its ``debian_releases`` (action site_model), which are built here. tests/unit/test_vocabulary.py fails when a copy appears elsewhere.
 Pure Python: nothing here touches a host or an Ansible object.
 """
 
@@ -53,6 +54,15 @@ DEFAULT_STOP_TIMEOUT = 120
 HYPERVISOR_URIS = {"kvm": "qemu:///system", "xen": "xen:///system"}
 HYPERVISORS = tuple(sorted(HYPERVISOR_URIS))
 DEFAULT_HYPERVISOR = "kvm"
+
+# ---------------------------------------------------------------------------
+# Debian releases
+
+# The Debian releases the roles and playbooks support, oldest first: codename -> major version, a
+# string as Ansible's distribution_major_version fact gives it. The roles' OS check
+# (roles/*/tasks/os_vars.yml) and rolling_update.yml's release upgrade read it as the site model's
+# debian_releases; the roles' meta/main.yml lists the same codenames for Galaxy (a test compares them).
+DEBIAN_RELEASES = collections.OrderedDict([("bookworm", "12"), ("trixie", "13")])
 
 # ---------------------------------------------------------------------------
 # resource ids

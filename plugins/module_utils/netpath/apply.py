@@ -40,6 +40,19 @@ class PathError(Exception):
         self.msg = msg
         self.result = result or {}
 
+    def fail_kwargs(self):
+        """Keyword arguments for ``module.fail_json``: the message and what was found, without the diff."""
+        kwargs = {key: value for key, value in self.result.items() if key != "diff"}
+        kwargs["msg"] = self.msg
+        return kwargs
+
+
+def finding_warnings(result):
+    """The module's warnings: each finding above info, with its fix."""
+    return [
+        "%s: %s Fix: %s" % (f["subject"], f["message"], f["fix"]) for f in result["findings"] if f["severity"] != "info"
+    ]
+
 
 def path_spec(params):
     """The normalised spec (see netpath_render) of the module's parameters; PathError when they contradict."""

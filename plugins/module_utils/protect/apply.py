@@ -61,6 +61,10 @@ class ApplyError(Exception):
         self.rolled_back = rolled_back
         self.commands = commands or []
 
+    def fail_kwargs(self):
+        """Keyword arguments for ``module.fail_json``."""
+        return {"msg": str(self), "rolled_back": self.rolled_back, "commands": self.commands}
+
 
 def write_secret_file(path, text):
     """Write ``text`` to ``path`` atomically, mode 0600 from the start (root only)."""

@@ -23,7 +23,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.files import read_file
-from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import MASK, CommandError, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import MASK, CommandRunner
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import DEFAULT_HYPERVISOR, vm_resource_id
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import resource_name
 from ansible_collections.duplex.vmpair.plugins.module_utils.libvirt import domain as domxml
@@ -258,7 +258,6 @@ def run_protected_vm(module, runner=None):
 
 __all__ = [
     "ApplyError",
-    "CommandError",
     "HostReadError",
     "PlanError",
     "masked_facts",

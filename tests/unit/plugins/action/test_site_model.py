@@ -119,6 +119,8 @@ def test_pairs_come_from_the_inventory_tree(tmp_path):
     assert east["pairs"] == ["pair_mail"]
     assert results["qw1"]["pair"] is None
     assert results["qw1"]["witness"]["clusters"] == ["pair_mail"]
+    # The roles' OS check reads the supported releases here, on the pair hosts and the witness.
+    assert east["debian_releases"] == results["qw1"]["debian_releases"] == {"bookworm": "12", "trixie": "13"}
     # The undefined vault variables were never templated, and no option value leaks.
     assert "192.0.2.10" not in json.dumps(results)
 

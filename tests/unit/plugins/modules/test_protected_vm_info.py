@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.protect import host as protect_host
+from ansible_collections.duplex.vmpair.plugins.module_utils.common import runner as common_runner
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect import reader as vm_host
 from ansible_collections.duplex.vmpair.plugins.modules import protected_vm_info
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.fakehost import FakeHost
@@ -25,7 +25,7 @@ def host(tmp_path, monkeypatch):
     proc_drbd.write_text("version: 8.4.11 (api:1/proto:86-101)\n")
     monkeypatch.setattr(vm_host, "PROC_DRBD", str(proc_drbd))
     fake = FakeHost("hv-east", kvm_xml_with_console(), running=True)
-    monkeypatch.setattr(protect_host, "CommandRunner", lambda module: fake)
+    monkeypatch.setattr(common_runner, "CommandRunner", lambda module, cib_file=None: fake)
     return fake
 
 

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """duplex.vmpair.redundant_path main(): arguments, check mode and diff, idempotence, refusals.
 
-FAKED at the process boundary: the module's CommandRunner is replaced by fakeip.FakeIp (this
+FAKED at the process boundary: the module's CommandRunner (made by common.runner.run_and_exit) is replaced by fakeip.FakeIp (this
 machine's kernel has no bonding driver, and a test must not change its network), ``ROOT`` (where
 /etc is) by tmp_path, and sysfs by the fixture tree two_cards or dual_port (built from the
 kernel's layout, see tests/unit/fixtures/sysfs/README.md). AnsibleModule itself is real.
@@ -13,6 +13,7 @@ import os
 
 import pytest
 
+from ansible_collections.duplex.vmpair.plugins.module_utils.common import runner as common_runner
 from ansible_collections.duplex.vmpair.plugins.module_utils.netpath import sysfs as netpath_sysfs
 from ansible_collections.duplex.vmpair.plugins.modules import redundant_path
 from ansible_collections.duplex.vmpair.tests.unit.conftest import warning_texts
@@ -29,7 +30,7 @@ def host(tmp_path, monkeypatch):
     monkeypatch.setattr(redundant_path, "ROOT", str(tmp_path / "root"))
     monkeypatch.setenv("SSH_CONNECTION", "192.0.2.1 50022 192.0.2.10 22")
     ip = FakeIp([link("enp65s0f0", up=False), link("enp129s0", up=False), link("eth0", addresses=["192.0.2.10/24"])])
-    monkeypatch.setattr(redundant_path, "CommandRunner", lambda module: ip)
+    monkeypatch.setattr(common_runner, "CommandRunner", lambda module, cib_file=None: ip)
     return tmp_path, ip
 
 
