@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Every AWX job template of awx/job_templates.yml, launched the way AWX launches it: through ansible-runner.
 
-tests/awxjob.py builds each job as AWX's job runner does (the private data directory with the project
+tests/lab/awxjob.py builds each job as AWX's job runner does (the private data directory with the project
 ``awx/`` and duplex.vmpair in ``requirements_collections``, the extra variables of the template, its survey
 and AWX, the command line of the machine and vault credentials) and runs it with ``ansible_runner.run``;
 its docstring says how. Here the inventory is the docs' site of tests/unit/test_documented_commands.py (two
@@ -30,7 +30,7 @@ asks for it on launch.
 The negative tests launch broken copies of a template: without the vault credential, with a survey
 answer the playbook refuses, with a playbook that is not in the project. Each must fail those checks.
 This is the offline half: the container lab (molecule/default/user_paths.yml) launches "vmpair validate" and
-"vmpair check site" with the same tests/awxjob.py on its deployed pair, where both jobs must succeed.
+"vmpair check site" with the same tests/lab/awxjob.py on its deployed pair, where both jobs must succeed.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -44,7 +44,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.duplex.vmpair.tests.awxjob import (
+from ansible_collections.duplex.vmpair.tests.lab.awxjob import (
     AWX,
     MACHINE,
     VAULT_CREDENTIAL,

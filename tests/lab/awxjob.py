@@ -26,11 +26,11 @@ isolation off, as in an execution environment, where the EE is the isolation):
   ``Vault password:`` prompt (AWX's ``expect_passwords``); ``--check``, ``--diff``, ``--limit``, ``-v``
   where the template sets its job type, diff mode, limit or verbosity.
 
-tests/unit/test_awx_runner.py launches every template this way on an offline site; the container lab
+tests/lab/test_awx_runner.py launches every template this way on an offline site; the container lab
 (molecule/default/user_paths.yml) launches "vmpair validate" and "vmpair check site" on the lab's pair
 with this file as a command:
 
-    python3 tests/awxjob.py launch --template "vmpair validate" --inventory INVENTORY \\
+    python3 tests/lab/awxjob.py launch --template "vmpair validate" --inventory INVENTORY \\
         --vault-password-file FILE [--become-method su] [--ee-collection containers.podman] [--dir DIR]
 
 It prints the job's output, then one JSON line: the template, the job's status and rc, and the job's
@@ -54,7 +54,7 @@ import tempfile
 import ansible_runner
 import yaml
 
-REPO_ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+REPO_ROOT = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 AWX = os.path.join(REPO_ROOT, "awx")
 VAULT_CREDENTIAL = "vmpair vault"
 MACHINE_CREDENTIAL = "vmpair hosts"

@@ -26,7 +26,7 @@ import yaml
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.site import base as site_base
 from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import model as site_model
-from ansible_collections.duplex.vmpair.tests.awxjob import AWX, MACHINE_CREDENTIAL, VAULT_CREDENTIAL, job_templates
+from ansible_collections.duplex.vmpair.tests.lab.awxjob import AWX, MACHINE_CREDENTIAL, VAULT_CREDENTIAL, job_templates
 from ansible_collections.duplex.vmpair.tests.unit import sitedata
 from ansible_collections.duplex.vmpair.tests.unit.collection_artifact import REPO_ROOT, artifact_names
 
@@ -521,7 +521,7 @@ def test_example_ee_and_navigator_settings_agree():
 
 EE_IMAGE = "duplex-vmpair-ee"
 # run.sh builds and removes its own test image (EE_IMAGE, default tag "test"); this file spells the pattern.
-EE_NAME_EXEMPT = {"tests/integration/ee/run.sh", "tests/unit/test_awx.py"}
+EE_NAME_EXEMPT = {"tests/integration/ee/run.sh", "tests/lab/test_awx.py"}
 
 
 def repository_text_files():

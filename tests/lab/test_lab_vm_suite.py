@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from ansible_collections.duplex.vmpair.tests.unit.test_lab_suite import run_probe
+from ansible_collections.duplex.vmpair.tests.lab.test_lab_suite import run_probe
 
 LAB = pathlib.Path(__file__).resolve().parents[2] / "lab"
 VM_STATE = LAB / ".state" / "vm"
