@@ -101,10 +101,10 @@ lint: venv collections ## ansible-lint (offline), ruff check, ruff format --chec
 sanity: venv collections ## ansible-test sanity on a copy at .build/sanity/ansible_collections/duplex/vmpair
 	scripts/sanity.sh $(BUILD) --venv --requirements --python $(VENV_PY_VERSION) --color $(if $(CI),no,yes)
 
-unit: venv collections ## pytest tests/unit
-	@if [[ -z "$$(find tests/unit -name 'test_*.py' -o -name '*_test.py' 2>/dev/null | head -n 1)" ]]; then \
-	    echo "unit: no tests in tests/unit"; exit 0; fi; \
-	PYTHONPATH=$(ANSIBLE_COLLECTIONS_PATH)$${PYTHONPATH:+:$$PYTHONPATH} pytest tests/unit -q
+unit: venv collections ## pytest tests/unit (the product's tests) and tests/lab (the lab's, bench's, AWX's, scripts')
+	@if [[ -z "$$(find tests/unit tests/lab -name 'test_*.py' -o -name '*_test.py' 2>/dev/null | head -n 1)" ]]; then \
+	    echo "unit: no tests in tests/unit or tests/lab"; exit 0; fi; \
+	PYTHONPATH=$(ANSIBLE_COLLECTIONS_PATH)$${PYTHONPATH:+:$$PYTHONPATH} pytest tests/unit tests/lab -q
 
 importer: venv ## galaxy-importer (Galaxy's and Automation Hub's upload check) on the built tarball, offline
 	scripts/galaxy-importer.sh

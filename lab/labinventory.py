@@ -7,7 +7,7 @@ the lab needs no PyYAML.
 import json
 import re
 
-import labup
+import labtopology
 
 CONNECTION = {"ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"}
 _PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./-]*$|^\d+\.\d+\.\d+\.\d+(/\d+)?$")
@@ -61,12 +61,14 @@ def _inline(value):
 
 def render(name, index, ifaces, with_vg=False):
     """Inventory text for lab `name`; ifaces = {role: {link: interface name}}."""
-    nets = labup.subnets(index)
+    nets = labtopology.subnets(index)
 
     def host(role, **extra):
-        return dict(CONNECTION, ansible_host=labup.container(name, role), vmpair_site=labup.HOSTS[role][2], **extra)
+        return dict(
+            CONNECTION, ansible_host=labtopology.container(name, role), vmpair_site=labtopology.HOSTS[role][2], **extra
+        )
 
-    pair = {labup.HOSTS[r][1]: host(r) for r in labup.PAIR}
+    pair = {labtopology.HOSTS[r][1]: host(r) for r in labtopology.PAIR}
     links = []
     for link, carries in (("link0", ["cluster", "replication"]), ("link1", ["cluster"])):
         links.append(
@@ -75,23 +77,28 @@ def render(name, index, ifaces, with_vg=False):
                 "network": nets[link],
                 "carries": carries,
                 "hosts": {
-                    labup.HOSTS[r][1]: {"interface": ifaces[r][link], "address": labup.address(index, link, r)}
-                    for r in labup.PAIR
+                    labtopology.HOSTS[r][1]: {
+                        "interface": ifaces[r][link],
+                        "address": labtopology.address(index, link, r),
+                    }
+                    for r in labtopology.PAIR
                 },
             }
         )
     fencing = {
-        labup.HOSTS[r][1]: {
+        labtopology.HOSTS[r][1]: {
             "agent": "fence_lab_podman",
-            "options": {"socket": "/run/lab/podman.sock", "plug": labup.container(name, r)},
+            "options": {"socket": "/run/lab/podman.sock", "plug": labtopology.container(name, r)},
         }
-        for r in labup.PAIR
+        for r in labtopology.PAIR
     }
     inventory = {
         "all": {
             "children": {
                 "vmpair_witnesses": {
-                    "hosts": {"qw1": host("witness", vmpair_witness_address=labup.address(index, "mgmt", "witness"))}
+                    "hosts": {
+                        "qw1": host("witness", vmpair_witness_address=labtopology.address(index, "mgmt", "witness"))
+                    }
                 },
                 "vmpair_pairs": {
                     "children": {

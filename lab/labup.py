@@ -23,6 +23,7 @@ from labcore import (
     wait_systemd,
     write_atomic,
 )
+from labtopology import HOSTS, LINKS, PAIR, address, container, subnets
 
 LAB_LABEL = "io.duplex.vmpair.lab"
 INDEX_LABEL = "io.duplex.vmpair.lab.index"
@@ -31,32 +32,6 @@ SERVICE_LOG = os.path.join(STATE_DIR, "podman-service.log")
 # The pair hosts get the directory of the socket, not the socket file: a restarted
 # service creates a new socket inode that a file bind mount would not follow.
 SOCKET_MOUNT = f"{os.path.dirname(PODMAN_SOCKET)}:/run/lab"
-LINKS = ("link0", "link1")
-MAX_INDEX = 54
-# role -> (container suffix, inventory name, site, host octet, networks)
-HOSTS = {
-    "east": ("east", "hv-east", "lab-a", 11, ("mgmt", "link0", "link1")),
-    "west": ("west", "hv-west", "lab-b", 12, ("mgmt", "link0", "link1")),
-    "witness": ("witness", "qw1", "lab-c", 30, ("mgmt",)),
-}
-PAIR = ("east", "west")
-
-
-# ----------------------------------------------------------------------------- address plan
-def subnets(index):
-    """mgmt, link0, link1 subnets of lab `index`: 172.31.(90+3i+k).0/24, inside 172.16/12."""
-    if not 0 <= index <= MAX_INDEX:
-        raise LabError(f"--index must be between 0 and {MAX_INDEX}")
-    third = 90 + 3 * index
-    return {net: f"172.31.{third + k}.0/24" for k, net in enumerate(("mgmt",) + LINKS)}
-
-
-def address(index, net, role):
-    return subnets(index)[net].rsplit(".", 1)[0] + f".{HOSTS[role][3]}"
-
-
-def container(name, role):
-    return f"{name}-{HOSTS[role][0]}"
 
 
 def resolve_hosts(name, host, allowed):

@@ -28,23 +28,14 @@ import subprocess
 import time
 
 import labinventory
+import labvmbmcctl
 import labvmimage
 from labcore import LabError, check_suite, fmt_time, log, run, write_atomic
+from labtopology import BOND, PAIR, plan
+from labtopology import VM_HOSTS as HOSTS
+from labvmbmcctl import BMC_USER
+from labvmstate import LABS_DIR, image_dir, lab_dir, load, path, save, suite
 
-LABS_DIR = os.path.join(labvmimage.VM_STATE, "labs")
-MAX_INDEX = 9
-BASE_PORT = 34000
-BMC_USER = "lab"
-# role -> (inventory name, site, host octet, number used in MACs and ports)
-HOSTS = {
-    "east": ("hv-east", "lab-a", 11, 1),
-    "west": ("hv-west", "lab-b", 12, 2),
-    "witness": ("qw1", "lab-c", 30, 3),
-}
-PAIR = ("east", "west")
-# cable -> (number used in MACs and UDP ports, PCI slot, network key or None for a bond member)
-PAIR_LINKS = {"link0": (1, 4, None), "link1": (2, 5, None), "link2": (5, 7, "link2")}
-BOND = {"interface": "bond0", "members": ("link0", "link1"), "network": "bond"}
 DATA_DISK = "2G"
 VG = "vg_vms"  # made on the data disk by `vm up`, like a sysadmin preparing a host
 # One vCPU per VM: on a loaded 2-core lab machine a second TCG vCPU thread mostly spins (guest
@@ -59,78 +50,6 @@ ALIVE_INTERVAL = 15
 ALIVE_COUNT = 8
 
 
-# ----------------------------------------------------------------------------- plan
-def plan(index, roles):
-    """Everything derived from the index: addresses, ports, MACs and the NICs of each VM.
-
-    NIC: {id, mac, pci, cidr, local (udp port), peer (udp port), peer_role, peer_id}.
-    """
-    if not 0 <= index <= MAX_INDEX:
-        raise LabError(f"--index must be between 0 and {MAX_INDEX}")
-    third = 10 * index
-    port = BASE_PORT + 100 * index
-    nets = {
-        "bond": f"172.30.{third}.0/24",
-        "link2": f"172.30.{third + 1}.0/24",
-        "wan-east": f"172.30.{third + 2}.0/24",
-        "wan-west": f"172.30.{third + 3}.0/24",
-    }
-    witness_address = f"172.30.{third + 4}.30"
-
-    def addr(net, role):
-        return nets[net].rsplit(".", 1)[0] + f".{HOSTS[role][2]}"
-
-    def mac(role, nic):
-        return f"52:54:00:{index:02x}:{HOSTS[role][3]:02x}:{nic:02x}"
-
-    nics = {role: [{"id": "mgmt", "mac": mac(role, 0), "pci": 3}] for role in roles}
-    ports = {"bmc": port + 80, "ssh": {role: port + HOSTS[role][3] for role in roles}}
-    for link, (num, pci, net) in PAIR_LINKS.items():
-        for role, peer in (("east", "west"), ("west", "east")):
-            nics[role].append(
-                {
-                    "id": link,
-                    "mac": mac(role, num),
-                    "pci": pci,
-                    "cidr": addr(net, role) + "/24" if net else None,
-                    "local": port + 10 * num + HOSTS[role][3],
-                    "peer": port + 10 * num + HOSTS[peer][3],
-                    "peer_role": peer,
-                    "peer_id": link,
-                }
-            )
-    if "witness" in roles:
-        for num, role in ((3, "east"), (4, "west")):
-            net = f"wan-{role}"
-            nics[role].append(
-                {
-                    "id": "wan",
-                    "mac": mac(role, 3),
-                    "pci": 6,
-                    "cidr": addr(net, role) + "/24",
-                    "local": port + 10 * num + 1,
-                    "peer": port + 10 * num + 2,
-                    "peer_role": "witness",
-                    "peer_id": net.replace("-", "_"),
-                    "route": (witness_address + "/32", addr(net, "witness")),
-                }
-            )
-            nics["witness"].append(
-                {
-                    "id": net.replace("-", "_"),
-                    "mac": mac("witness", num - 2),
-                    "pci": 1 + num,
-                    "cidr": addr(net, "witness") + "/24",
-                    "local": port + 10 * num + 2,
-                    "peer": port + 10 * num + 1,
-                    "peer_role": role,
-                    "peer_id": "wan",
-                }
-            )
-    bond = {role: addr(BOND["network"], role) for role in PAIR}
-    return {"nets": nets, "witness_address": witness_address, "ports": ports, "nics": nics, "bond": bond}
-
-
 def cables(lab, role, link, one_end=False):
     """The (role, netdev id) ends of the cable(s) a cut/restore acts on."""
     roles = list(PAIR) if role == "both" else [role]
@@ -143,36 +62,6 @@ def cables(lab, role, link, one_end=False):
         if not one_end:
             ends.append((nic["peer_role"], nic["peer_id"]))
     return list(dict.fromkeys(ends))
-
-
-# ----------------------------------------------------------------------------- lab state
-def lab_dir(name):
-    return os.path.join(LABS_DIR, name)
-
-
-def path(lab, role, suffix):
-    return os.path.join(lab_dir(lab["name"]), f"{HOSTS[role][0]}.{suffix}")
-
-
-def suite(lab):
-    """The Debian release the lab runs (labs from before releases were recorded: bookworm)."""
-    return lab.get("suite", "bookworm")
-
-
-def image_dir(lab):
-    return labvmimage.image_dir(suite(lab))
-
-
-def load(name):
-    try:
-        with open(os.path.join(lab_dir(name), "lab.json"), encoding="utf-8") as fh:
-            return json.load(fh)
-    except OSError:
-        raise LabError(f"no VM lab {name!r} (run `lab.py vm up --name {name}` first)") from None
-
-
-def save(lab):
-    write_atomic(os.path.join(lab_dir(lab["name"]), "lab.json"), json.dumps(lab, indent=1) + "\n")
 
 
 def resolve(lab, host, allow_multi=True):
@@ -579,9 +468,7 @@ def cmd_up(args):
     lab["image_hash"] = info["hash"]
     save(lab)
     write_ssh_config(lab)
-    import labvmbmc
-
-    labvmbmc.ensure(lab)
+    labvmbmcctl.ensure(lab)
     booted = [role for role in roles if start(lab, role)]
     log(
         f"started {', '.join(HOSTS[r][0] for r in booted) or 'nothing'} (running already: "
@@ -628,9 +515,7 @@ def _down(name):
         for role in lab.get("roles", []):
             if kill(lab, role):
                 log(f"{HOSTS[role][0]}: killed")
-        import labvmbmc
-
-        labvmbmc.stop(lab)
+        labvmbmcctl.stop(lab)
     shutil.rmtree(lab_dir(name))
     log(f"removed VM lab {name} (the image stays)")
 
@@ -690,9 +575,7 @@ def cmd_restore(args):
 
 def cmd_status(args):
     lab = load(args.name)
-    import labvmbmc
-
-    bmc = labvmbmc.alive(lab)
+    bmc = labvmbmcctl.alive(lab)
     print(
         f"lab {lab['name']} (index {lab['index']}, {suite(lab)}); power service https://127.0.0.1:{lab['plan']['ports']['bmc']} "
         f"(VMs: https://10.0.2.2:{lab['plan']['ports']['bmc']}) {'running' if bmc else 'NOT running'}"

@@ -18,7 +18,7 @@ import os
 import time
 
 import labvm
-import labvmbmc
+import labvmbmcctl
 from labcore import LabError, log
 
 
@@ -50,7 +50,7 @@ def cmd_crash(args):
     before = labvm.ssh(lab, role, probe, check=False).stdout.split()
     if before[-1:] and not before[-1].startswith("Primary"):
         raise LabError(f"{host} is not Primary for {res} ({' '.join(before) or 'no such resource'}); nothing to crash")
-    log_path = labvmbmc.files(lab)["log"]
+    log_path = labvmbmcctl.files(lab)["log"]
     offset = os.path.getsize(log_path) if os.path.exists(log_path) else 0
     wall0 = time.time()
     start = time.monotonic()

@@ -33,7 +33,7 @@ one_core() {
     # ansible-test wants the collection under ansible_collections/NS/NAME: one copy per core.
     in_core "$core" scripts/sanity.sh ".build/matrix-$core" --venv --requirements --python 3.13 --color no || status=1
     in_core "$core" env PYTHONPATH="$PWD/.build/collections" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 \
-        pytest tests/unit -q -p no:cacheprovider || status=1
+        pytest tests/unit tests/lab -q -p no:cacheprovider || status=1
     return $status
 }
 

@@ -236,7 +236,7 @@ RUN = [c for c in COMMANDS if playbook_of(c.text)]
 def documented_site(base, env):
     """Write the docs' site under base: ({"vaulted"|"inline": a directory with inventory.yml and
     group_vars/vmpair_pairs/vault.yml}, the vault password file). Its hosts do not answer (UNREACHABLE);
-    tests/unit/test_awx_runner.py launches the AWX job templates on the same site."""
+    tests/lab/test_awx_runner.py launches the AWX job templates on the same site."""
     site = the_site()
     site["pairs"]["pair_mail"]["vars"]["vmpair_vms"] = [
         {

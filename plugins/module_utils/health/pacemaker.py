@@ -4,7 +4,7 @@
 
 """Pacemaker's state from ``crm_mon --output-as=xml -1 --inactive``: Pacemaker 2.1.5 of
 Debian 12 (XML API 2.25) and 3.0.0 of Debian 13 (XML API 2.38). The unit tests use outputs
-captured from real clusters of both (tests/unit/fixtures/state and its trixie directory).
+captured from real clusters of both (tests/unit/fixtures/state/bookworm and .../trixie).
 
 What 3.0 prints differently, read here so that the facts are the same on both:
 

@@ -19,7 +19,9 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError, CommandResult
 
-QUORUMTOOL = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "state", "healthy_quorumtool.txt")
+QUORUMTOOL = os.path.join(
+    os.path.dirname(__file__), "..", "..", "fixtures", "state", "bookworm", "healthy", "quorumtool.txt"
+)
 
 
 class FakeHost:

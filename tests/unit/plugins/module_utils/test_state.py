@@ -3,10 +3,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Parsers of module_utils/health/ on outputs captured from real clusters of both Debian releases.
 
-The fixtures (see captures.py: tests/unit/fixtures/state for Debian 12, bookworm; its directory
-trixie for Debian 13) were captured with LANG=C in podman labs: hv-east (node 1) and hv-west
-(node 2), two knet links and a qnetd witness (model net, tls on, ffsplit). ``STATE_TOOL.txt`` is
-stdout, ``.stderr`` stderr (only when not empty) and ``.rc`` the exit code. Unless the state name
+The fixtures (see captures.py: tests/unit/fixtures/state/bookworm for Debian 12,
+tests/unit/fixtures/state/trixie for Debian 13) were captured with LANG=C in podman labs: hv-east
+(node 1) and hv-west (node 2), two knet links and a qnetd witness (model net, tls on, ffsplit). In
+a state's folder ``STATE/``, ``TOOL.txt`` is stdout, ``TOOL.stderr`` stderr (only when not empty)
+and ``rc.json`` the exit codes (``{TOOL: rc}``). Unless the state name
 ends in ``_west`` the capture was taken on hv-east. Every test that names a ``release`` runs on the
 captures of both; what differs between the two labs (addresses, cluster name, fence devices, which
 node became DC) comes from :data:`LAB`, what differs between the releases is said where it is

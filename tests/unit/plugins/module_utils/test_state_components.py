@@ -4,7 +4,7 @@
 """pair_info's mirror, VM, bond and fencing readers on outputs captured in the labs.
 
 Captured with tests/unit/fixtures/capture_state.py (LANG=C, as the module runs them) into
-tests/unit/fixtures/state:
+tests/unit/fixtures/state/bookworm/STATE/:
 
 * real-kernel lab (Debian 12 kernel 6.1, DRBD module 8.4.11, drbd-utils 9.22, the nested test VM
   guest1 protected at level ha by protect.yml, `make demo`):
@@ -41,7 +41,7 @@ reader = BOOKWORM.reader
 
 
 def test_bond_both_members_up():
-    bond = state_network.parse_bonding(read("bond_up_bonding_bond0.txt"))
+    bond = state_network.parse_bonding(read("bond_up", "bonding_bond0.txt"))
     assert bond["mode"] == "fault-tolerance (active-backup)"
     assert bond["active"] == "ens4" and bond["primary"] == "ens4" and bond["mii_status"] == "up"
     assert [(m["name"], m["up"], m["speed_mbps"], m["link_failures"]) for m in bond["members"]] == [
@@ -57,7 +57,7 @@ LINKS = [
 
 
 def test_bond_facts_only_for_bonded_links_and_redundant_when_all_up():
-    bonds = state_network.bond_facts(LINKS, "hv-east", lambda path: read("bond_up_bonding_bond0.txt"))
+    bonds = state_network.bond_facts(LINKS, "hv-east", lambda path: read("bond_up", "bonding_bond0.txt"))
     assert [(b["link"], b["interface"], b["members_up"], b["redundant"]) for b in bonds] == [
         ("repl", "bond0", ["ens4", "ens5"], True)
     ]
@@ -70,7 +70,7 @@ def test_missing_bond_and_missing_member_are_warnings():
         ("warning", "bond bond0 of link repl does not exist on this host")
     ]
     links = [{"name": "repl", "hosts": {"hv-east": {"interface": "bond0", "members": ["ens4", "ens5", "ens9"]}}}]
-    bonds = state_network.bond_facts(links, "hv-east", lambda path: read("bond_up_bonding_bond0.txt"))
+    bonds = state_network.bond_facts(links, "hv-east", lambda path: read("bond_up", "bonding_bond0.txt"))
     assert bonds[0]["redundant"] is False
     assert [f["message"] for f in state_network.bond_findings(bonds)] == [
         "ens9 is not a member of bond bond0 (link repl)"
@@ -177,7 +177,7 @@ def mirror(result, name):
 
 
 def test_events2_records_of_drbd_84():
-    parsed = state_mirror.parse_events2(read("vm_ha_events2.txt"))
+    parsed = state_mirror.parse_events2(read("vm_ha", "events2.txt"))
     assert parsed == {
         "vm-guest1": {
             "role": "Primary",
@@ -365,7 +365,7 @@ def test_both_fence_devices_in_the_container_lab_of_debian_13():
 
 @pytest.mark.parametrize("captures, name", [(BOOKWORM, "vm_ha"), (TRIXIE, "healthy")], ids=["bookworm", "trixie"])
 def test_stonith_targets_from_the_cib(captures, name):
-    targets = state_pacemaker.parse_stonith_targets(captures.read("%s_cib_resources.txt" % name))
+    targets = state_pacemaker.parse_stonith_targets(captures.read(name, "cib_resources.txt"))
     assert targets == {"fence_hv-east": ["hv-east"], "fence_hv-west": ["hv-west"]}
     with pytest.raises(ValueError, match="cannot parse the CIB"):
         state_pacemaker.parse_stonith_targets("<cib")
