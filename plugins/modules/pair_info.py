@@ -425,8 +425,8 @@ qdevice:
       type: str
     tls:
       description:
-        - The TLS mode the running qdevice was started with, in lower case; C(supported) for
-          corosync.conf's C(tls: on), C(required) for C(tls: required).
+        - "The TLS mode the running qdevice was started with, in lower case; C(supported) for
+          corosync.conf's C(tls: on), C(required) for C(tls: required)."
       type: str
     tls_active:
       description: The connection to qnetd uses TLS.

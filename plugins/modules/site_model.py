@@ -93,6 +93,8 @@ notes:
   - The rules and every variable are described in C(docs/site_model.md) of the collection.
   - Synchronous levels have a round-trip limit for their replication links (V(ha) 5 ms, V(ft) 1 ms), which a pair
     can change with C(vmpair_sync_rtt_limit_ms).
+  - A link that carries V(vm) (the VMs' own traffic) together with V(cluster) or V(replication) is an error, or a
+    warning that states the risk where the pair sets C(vmpair_links_shared_with_vms=true).
 attributes:
   check_mode:
     support: full

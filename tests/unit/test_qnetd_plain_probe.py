@@ -44,11 +44,12 @@ def nss_db(tmp_path):
     db.mkdir()
     (tmp_path / "pw").write_text("\n")
     (tmp_path / "noise").write_bytes(os.urandom(64))
-    run = {"capture_output": True, "text": True, "check": True, "timeout": 120}
-    subprocess.run([certutil, "-N", "-d", "sql:%s" % db, "-f", str(tmp_path / "pw")], **run)
+    run = {"capture_output": True, "text": True, "timeout": 120}
+    subprocess.run([certutil, "-N", "-d", "sql:%s" % db, "-f", str(tmp_path / "pw")], check=True, **run)
     subprocess.run(
         [certutil, "-S", "-n", "QNetd Cert", "-s", "CN=localhost", "-x", "-t", "CT,,", "-d", "sql:%s" % db]
         + ["-f", str(tmp_path / "pw"), "-z", str(tmp_path / "noise"), "-k", "rsa", "-g", "2048", "-v", "12"],
+        check=True,
         **run,
     )
     return db

@@ -40,10 +40,11 @@ def _unknown_keys(chk, where, var, entry, known, what):
         )
 
 
-def check_links(chk, pair, hosts, links, site_addresses_seen):
+def check_links(chk, pair, hosts, links, site_addresses_seen, shared_with_vms=None):
     """Validate vmpair_links; return the normalised link list.
 
     site_addresses_seen: {(version, int): 'HOST on LINK of pair P'} over the whole site, filled here.
+    shared_with_vms: vmpair_links_shared_with_vms (None: not set), see check_vm_separation.
     """
     where = "pair %s" % pair
     chk.check = "links"
@@ -146,9 +147,61 @@ def check_links(chk, pair, hosts, links, site_addresses_seen):
             "no link carries replication.",
             "Add 'replication' to the carries of the link DRBD should use.",
         )
+    check_vm_separation(chk, pair, out, shared_with_vms)
     for number, link in enumerate(cluster):
         link["linknumber"] = number
     return out
+
+
+# What each kind of pair traffic exposes when the VMs' own traffic shares its link.
+_SHARED_RISKS = {
+    "cluster": "corosync (a guest flooding the link delays corosync's token until a host is fenced)",
+    "replication": "DRBD's copies of the VMs' disks and live migration's guest memory, which cross a replication "
+    "link in clear text (a guest that poses as a host's address can read them)",
+}
+
+
+def check_vm_separation(chk, pair, links, shared_with_vms):
+    """The VMs' (tenants') traffic gets links of its own: a link that carries vm with cluster or
+    replication is an error, or a warning that states the risk where vmpair_links_shared_with_vms is true.
+    """
+    where = "pair %s" % pair
+    chk.check = "links"
+    if shared_with_vms is not None and not isinstance(shared_with_vms, bool):
+        chk.add(
+            where,
+            "vmpair_links_shared_with_vms",
+            "%r is not a boolean." % (shared_with_vms,),
+            "Write true or false, unquoted, in the pair's group vars (YAML), or leave it out to keep the VMs' "
+            "traffic off the cluster and replication links.",
+        )
+        shared_with_vms = False
+    for link in links:
+        shared = [c for c in ("cluster", "replication") if c in link["carries"]]
+        if "vm" not in link["carries"] or not shared:
+            continue
+        var = "vmpair_links[%s].carries" % link["name"]
+        exposed = "; ".join(_SHARED_RISKS[c] for c in shared)
+        if shared_with_vms:
+            chk.warn(
+                where,
+                var,
+                "carries the VMs' own traffic together with %s, as vmpair_links_shared_with_vms allows: the "
+                "guests share a network with %s." % (" and ".join(shared), exposed),
+                "Give the VMs' traffic a link of its own when you can; until then encrypt this link "
+                "(IPsec or WireGuard between the hosts' addresses on it, docs/security.md).",
+            )
+        else:
+            chk.add(
+                where,
+                var,
+                "carries the VMs' own traffic together with %s: the guests would share a network with %s."
+                % (" and ".join(shared), exposed),
+                "Give the VMs' traffic a link of its own: take vm out of this link's carries and describe "
+                "another link with carries: [vm] and its bridge, on its own interfaces and network (e.g. its "
+                "own VLAN on the switches); or set vmpair_links_shared_with_vms: true to accept the risk "
+                "(docs/security.md).",
+            )
 
 
 def _link_hosts(chk, where, var, name, hosts, link_hosts):

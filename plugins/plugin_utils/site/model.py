@@ -162,7 +162,12 @@ def build_pair(chk, pair, hosts, hostvars, witnesses, site_addresses=None, site_
     settings = _check_settings(chk, pair, hosts, hostvars)
     nodes, sites, capacities = _check_nodes(chk, pair, hosts, hostvars)
     links = site_links.check_links(
-        chk, pair, hosts, pair_value(hostvars, hosts, "vmpair_links"), {} if site_addresses is None else site_addresses
+        chk,
+        pair,
+        hosts,
+        pair_value(hostvars, hosts, "vmpair_links"),
+        {} if site_addresses is None else site_addresses,
+        pair_value(hostvars, hosts, "vmpair_links_shared_with_vms"),
     )
     fencing = site_quorum.check_fencing(chk, pair, hosts, pair_value(hostvars, hosts, "vmpair_fencing"))
     vms = site_vms.check_vms(

@@ -52,7 +52,9 @@ def test_the_good_site_passes_without_any_finding():
 
 
 def test_known_variables_come_from_the_site_model_and_every_role():
-    assert {"vmpair_links", "vmpair_check_strict", "vmpair_sync_rtt_limit_ms"} <= set(KNOWN)
+    assert {"vmpair_links", "vmpair_check_strict", "vmpair_sync_rtt_limit_ms", "vmpair_links_shared_with_vms"} <= set(
+        KNOWN
+    )
     # role options (argument_specs) and role defaults
     assert {"vmpair_drbd_ping_int", "vmpair_network_persist", "vmpair_witness_tls"} <= set(KNOWN)
     assert all(name.startswith("vmpair_") for name in KNOWN)
@@ -392,6 +394,98 @@ def test_latency_applies_to_replication_links_and_synchronous_levels_only():
     assert len(check(pairs, witnesses, hostvars).errors) == 1
     _vm(hostvars, level="recovery")  # asynchronous recovery copies wait for no round trip
     assert check(pairs, witnesses, hostvars).problems == []
+
+
+def _vm_link(hostvars, carries):
+    """link1 becomes a bonded link with a bridge that carries CARRIES; link2 keeps a second cluster link."""
+    links = links_of(hostvars)
+    links[1].update(carries=list(carries), bridge="br-vm")
+    for host in ("hv-east", "hv-west"):
+        links[1]["hosts"][host].update(interface="bond1", members=["eno1", "eno4"])
+    links.append(
+        {
+            "name": "link2",
+            "network": "10.10.2.0/24",
+            "carries": ["cluster"],
+            "hosts": {
+                "hv-east": {"interface": "eno3", "address": "10.10.2.1"},
+                "hv-west": {"interface": "eno3", "address": "10.10.2.2"},
+            },
+        }
+    )
+    set_pair_var(hostvars, "vmpair_links", links)
+
+
+MIXES = [["cluster", "vm"], ["replication", "vm"], ["cluster", "replication", "vm"]]
+
+
+@pytest.mark.parametrize("carries", MIXES, ids=["-".join(c) for c in MIXES])
+def test_vm_traffic_on_a_cluster_or_replication_link_is_an_error_with_the_fix_and_the_opt_out(carries):
+    """Issue 24: tenants' traffic on the links of corosync, DRBD and live migration is refused."""
+    pairs, witnesses, hostvars = two_pairs()
+    _vm_link(hostvars, carries)
+    result = check(pairs, witnesses, hostvars)
+    [error] = result.errors
+    assert result.warnings == []
+    assert (error.where, error.variable, error.check, error.pair, error.host) == (
+        "pair pair_mail",
+        "vmpair_links[link1].carries",
+        "links",
+        "pair_mail",
+        None,
+    )
+    shared = [c for c in carries if c != "vm"]
+    assert error.message.startswith("carries the VMs' own traffic together with %s:" % " and ".join(shared))
+    assert ("corosync" in error.message) == ("cluster" in carries)
+    assert ("clear text" in error.message) == ("replication" in carries)
+    assert error.fix.startswith("Give the VMs' traffic a link of its own: take vm out of this link's carries")
+    assert "carries: [vm]" in error.fix and "vmpair_links_shared_with_vms: true" in error.fix
+    assert not site_report.passed(result)
+    with pytest.raises(site_base.SiteError):
+        site_model.build_site(pairs, witnesses, hostvars, KNOWN)
+
+
+@pytest.mark.parametrize("carries", MIXES, ids=["-".join(c) for c in MIXES])
+def test_vmpair_links_shared_with_vms_turns_the_mix_into_a_warning_that_states_the_risk(carries):
+    pairs, witnesses, hostvars = two_pairs()
+    _vm_link(hostvars, carries)
+    set_pair_var(hostvars, "vmpair_links_shared_with_vms", True)
+    result = check(pairs, witnesses, hostvars)
+    assert result.errors == []
+    [warning] = result.warnings
+    assert (warning.where, warning.variable, warning.check) == (
+        "pair pair_mail",
+        "vmpair_links[link1].carries",
+        "links",
+    )
+    assert "as vmpair_links_shared_with_vms allows: the guests share a network with" in warning.message
+    assert ("clear text" in warning.message) == ("replication" in carries)
+    assert "IPsec or WireGuard" in warning.fix
+    assert site_report.passed(result) and not site_report.passed(result, strict=True)
+    pair = site_model.build_site(pairs, witnesses, hostvars, KNOWN)["pairs"]["pair_mail"]
+    assert pair["links"][1]["carries"] == carries
+
+
+def test_a_link_of_its_own_for_the_vms_and_cluster_with_replication_stay_valid():
+    pairs, witnesses, hostvars = two_pairs()
+    _vm_link(hostvars, ["vm"])
+    assert [str(p) for p in check(pairs, witnesses, hostvars).problems] == []
+    # The opt-out set where nothing mixes changes nothing.
+    set_pair_var(hostvars, "vmpair_links_shared_with_vms", True)
+    assert [str(p) for p in check(pairs, witnesses, hostvars).problems] == []
+    set_pair_var(hostvars, "vmpair_links_shared_with_vms", False)
+    assert [str(p) for p in check(pairs, witnesses, hostvars).problems] == []
+
+
+def test_vmpair_links_shared_with_vms_must_be_a_boolean_and_a_wrong_value_allows_nothing():
+    pairs, witnesses, hostvars = two_pairs()
+    _vm_link(hostvars, ["cluster", "vm"])
+    set_pair_var(hostvars, "vmpair_links_shared_with_vms", "yes")
+    errors = check(pairs, witnesses, hostvars).errors
+    assert sorted(p.variable for p in errors) == ["vmpair_links[link1].carries", "vmpair_links_shared_with_vms"]
+    [bad] = [p for p in errors if p.variable == "vmpair_links_shared_with_vms"]
+    assert bad.message == "'yes' is not a boolean."
+    assert bad.fix.startswith("Write true or false, unquoted")
 
 
 def test_level_ft_is_refused_with_the_reason_protect_gives_and_the_fix():
