@@ -28,6 +28,8 @@ description:
     secret, and so is an option whose metadata type is C(password).
   - Only secret values stay masked in the module's output; the other option values are shown so the diff is
     readable.
+  - With O(password_file) the CIB holds no password; the device reads it from that file at each fence or
+    monitor call through fence-agents' C(password_script) option (C(password_script=/bin/cat FILE)).
 extends_documentation_fragment:
   - duplex.vmpair.common
   - duplex.vmpair.common.full_support
@@ -76,6 +78,21 @@ options:
         so it shoots first. In a two-node cluster without a witness set it on one of the two devices only.
       - Omitted means no C(pcmk_delay_base) (unless set in O(options)).
     type: int
+  password_file:
+    description:
+      - Path of a file on this host that holds the device's password, owned by root, mode C(0600).
+      - When set, the password option of O(options) (C(password) or C(passwd)) is not written to the CIB; the
+        device gets C(password_script=/bin/cat PASSWORD_FILE) instead, and a device that still has C(password)
+        or C(passwd) in the CIB is converted with one C(pcs stonith update).
+      - The module does not write the file. It fails, in check mode too, when the file is missing, empty, not
+        owned by root or not mode C(0600), naming the fix. Write it first on every node that may run the
+        device; with O(host) that is every node but O(host) (the role M(duplex.vmpair.cluster) writes it on
+        the peer of the fenced node and runs this module there).
+      - An absolute path of letters, digits and C(. _ + - /) only (the agent runs the script through a shell).
+      - Options that have no script form (C(hexadecimal_kg), C(community), ...) stay in the CIB, masked in the
+        output.
+      - Cannot be combined with C(password_script) or C(passwd_script) in O(options).
+    type: path
   state:
     description:
       - V(present) creates or updates the device, V(absent) deletes it with its constraints.
@@ -104,6 +121,17 @@ EXAMPLES = r"""
       ip: 192.0.2.10
       username: admin
       password: "{{ vault_ipmi_east }}"
+      lanplus: true
+
+- name: The same device, its password read from a root-only file instead of the CIB
+  duplex.vmpair.fence_device:
+    name: fence_hv-east
+    agent: fence_ipmilan
+    host: hv-east
+    password_file: /etc/vmpair/fence/fence_hv-east.password
+    options:
+      ip: 192.0.2.10
+      username: admin
       lanplus: true
 
 - name: Remove a device
@@ -191,6 +219,7 @@ def run_module():
             "meta": {"type": "dict", "default": {}},
             "host": {"type": "str"},
             "delay": {"type": "int"},
+            "password_file": {"type": "path", "no_log": False},  # a path, not a secret
             "state": {
                 "type": "str",
                 "choices": ["present", "absent"],
@@ -216,8 +245,11 @@ def run_module():
             delay=params["delay"],
             state=params["state"],
             check_mode=module.check_mode,
+            password_file=params["password_file"],
         )
-        _mask_only_secrets(module, params["options"], result.data["secret_options"])
+        # With password_file the password is not on the device, but it is still a secret.
+        secrets = set(result.data["secret_options"]) | secret_option_names(params["options"])
+        _mask_only_secrets(module, params["options"], secrets)
         return result
 
     run_and_exit(module, work, errors=[PcsError], cib_file=params["cib_file"])

@@ -12,6 +12,13 @@ exists in the cluster without its avoids constraint. Option values are masked in
 errors unless the option is a known non-secret one (:data:`PLAIN_OPTIONS`): an allow-list, because
 agents keep secrets under names that look harmless (an IPMI Kg key is ``hexadecimal_kg``, an SNMP
 community string ``community``).
+
+With a password file (:func:`password_file_options`) the device gets no password at all: its
+``password``/``passwd`` option is replaced by ``password_script=/bin/cat FILE`` (fence-agents' own
+option: the agent runs the script and takes its output as the password), so the CIB, which every
+``haclient`` member and every pe-input file can read, holds only the file's path. The file is
+written by the caller on the node that runs the device; :func:`check_password_file` refuses one
+that is missing or readable by others.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +26,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import collections
+import os
+import re
+import stat
 import xml.etree.ElementTree as ET
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import MASK, CommandError
@@ -185,6 +195,14 @@ PLAIN_OPTIONS = frozenset(
     }
 )
 
+# The agent's password options (fence-agents: ``password``, deprecated ``passwd``) and the options that
+# name a program printing the password instead.
+PASSWORD_OPTIONS = ("password", "passwd")
+PASSWORD_SCRIPT_OPTIONS = ("password_script", "passwd_script")
+PASSWORD_SCRIPT = "password_script"
+# fence-agents run password_script through a shell (os.popen): the path must need no quoting.
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9._+/-]+$")
+
 StonithDevice = collections.namedtuple("StonithDevice", ["name", "agent", "options", "meta"])
 
 
@@ -275,6 +293,70 @@ def redactor(secret_names):
         return out
 
     return redact
+
+
+def password_script_for(password_file):
+    """The ``password_script`` value that makes the agent read its password from ``password_file``."""
+    return f"/bin/cat {password_file}"
+
+
+def check_password_file(path):
+    """Refuse a password file that the agent cannot use or that others could read or change.
+
+    It must be an absolute path without characters a shell would interpret, and a non-empty regular
+    file owned by root with mode 0600.
+    """
+    node = os.uname()[1]
+    if not _SAFE_PATH.match(path or ""):
+        raise PcsError(
+            f"password_file {path!r} must be an absolute path of letters, digits and . _ + - / only "
+            "(fence agents run the password_script through a shell); choose such a path"
+        )
+    try:
+        st = os.stat(path)
+    except FileNotFoundError as exc:
+        raise PcsError(
+            f"password_file {path} does not exist on {node}: write the fence password into it (owner root, "
+            "mode 0600) on the node that runs the device, before the device is configured; the "
+            "duplex.vmpair.cluster role does so on the peer of the fenced node"
+        ) from exc
+    except OSError as exc:
+        raise PcsError(f"password_file {path} on {node}: {exc.strerror}") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise PcsError(
+            f"password_file {path} on {node} is not a regular file: replace it with one (owner root, mode 0600)"
+        )
+    problems = []
+    if st.st_uid != 0:
+        problems.append(f"owned by uid {st.st_uid}, not root")
+    mode = stat.S_IMODE(st.st_mode)
+    if mode != 0o600:
+        problems.append(f"mode {mode:04o}, not 0600")
+    if problems:
+        raise PcsError(
+            f"password_file {path} on {node} is {' and '.join(problems)}: others could read or change the fence "
+            f"password; fix it with 'chown root:root {path} && chmod 0600 {path}'"
+        )
+    if st.st_size == 0:
+        raise PcsError(
+            f"password_file {path} on {node} is empty: write the fence password into it (owner root, mode 0600)"
+        )
+
+
+def password_file_options(options, password_file):
+    """``options`` with the password option replaced by ``password_script=/bin/cat PASSWORD_FILE``.
+
+    The password itself (``password`` or ``passwd``) is dropped: it lives in the file only. A
+    password script given in ``options`` as well is a conflict.
+    """
+    for name in PASSWORD_SCRIPT_OPTIONS:
+        if name in options:
+            raise PcsError(
+                f"options.{name} conflicts with password_file (which sets {PASSWORD_SCRIPT}): give one of them"
+            )
+    wanted = {k: v for k, v in options.items() if k not in PASSWORD_OPTIONS}
+    wanted[PASSWORD_SCRIPT] = password_script_for(password_file)
+    return wanted
 
 
 def desired_fence_options(options=None, host=None, delay=None):
@@ -385,6 +467,7 @@ def ensure_fence_device(
     delay=None,
     state="present",
     check_mode=False,
+    password_file=None,
 ):
     """Create, update or delete the stonith device ``name``.
 
@@ -393,7 +476,10 @@ def ensure_fence_device(
     fences: it sets ``pcmk_host_list`` and keeps the device off that node with
     an avoids location constraint. ``delay`` (seconds) sets ``pcmk_delay_base``.
     ``meta`` attributes given are set (None removes one); others are kept.
-    Secret option values are masked in the result and in errors.
+    Secret option values are masked in the result and in errors. With
+    ``password_file`` (checked with :func:`check_password_file`, in check mode
+    too) the device reads its password from that file through
+    ``password_script`` and the CIB holds no password.
     """
     if state not in ("present", "absent"):
         raise PcsError(f"state must be present or absent, not {state}")
@@ -409,9 +495,20 @@ def ensure_fence_device(
             raise PcsError("agent is required when state is present")
         param_types = agent_parameters(runner, agent)
         wanted_options = desired_fence_options(options, host, delay)
+        if password_file is not None:
+            check_password_file(password_file)
+            given = wanted_options
+            wanted_options = password_file_options(wanted_options, password_file)
+            # the password given is not written, but stays masked wherever it could show
+            runner.add_secrets(given[n] for n in PASSWORD_OPTIONS if n in given)
 
     names = set(wanted_options) | set(current.options if current else ())
     secrets = secret_option_names(names, param_types)
+    if password_file is not None and (
+        current is None or current.options.get(PASSWORD_SCRIPT) in (None, wanted_options[PASSWORD_SCRIPT])
+    ):
+        # our own script only names the file: show it (another one, being replaced, stays masked)
+        secrets.discard(PASSWORD_SCRIPT)
     runner.redact = redactor(secrets)
     runner.add_secrets(wanted_options[n] for n in secrets if n in wanted_options)
     runner.add_secrets(current.options[n] for n in secrets if current and n in current.options)
