@@ -118,3 +118,87 @@ def test_qnetd_database_is_readable_not_writable_by_the_daemon():
         assert args.get("owner") == "root"
         assert args.get("group") == "coroqnetd"
         assert str(args.get("mode")) == "0640"
+
+
+# cluster: the fence password, in a root-only file on the node that runs the device -------------------
+
+FENCE_PASSWORD = "Vault-only-fence-7q"
+PAIR_NODES = [{"name": "hv-east", "host": "hv-east"}, {"name": "hv-west", "host": "hv-west"}]
+
+
+def fence_tasks():
+    """(block vars, {task name: task}) of roles/cluster/tasks/fence_device.yml."""
+    with open(os.path.join(ROLES, "cluster", "tasks", "fence_device.yml")) as handle:
+        (block,) = yaml.safe_load(handle)
+    return block["vars"], {t["name"]: t for t in block["block"]}
+
+
+def fence_templar(options, **extra):
+    block_vars, _ = fence_tasks()
+    variables = role_vars(
+        "cluster",
+        __vmpair_fenced=PAIR_NODES[0],
+        __vmpair_pair={"nodes": PAIR_NODES},
+        vmpair_fencing={"hv-east": {"agent": "fence_ipmilan", "options": options}},
+        inventory_hostname="hv-east",
+        **extra,
+    )
+    variables.update({k: trust_as_template(v) for k, v in block_vars.items()})
+    templar = Templar(loader=DataLoader(), variables=variables)
+    return lambda value: templar.template(trust_as_template(value)) if isinstance(value, str) else value
+
+
+def fence_task(module, contains=""):
+    _, found = fence_tasks()
+    hits = [t for t in found.values() if module_args(t, module) is not None and contains in t["name"]]
+    assert len(hits) == 1, (module, contains, list(found))
+    return hits[0]
+
+
+def test_fence_password_is_written_root_only_on_the_peer_and_kept_off_the_fenced_node():
+    render = fence_templar({"ip": "192.0.2.10", "password": FENCE_PASSWORD})
+    path = "/etc/vmpair/fence/fence_hv-east.password"
+
+    directory = fence_task("ansible.builtin.file", "directory")
+    assert module_args(directory, "ansible.builtin.file")["mode"] == "0700"
+    assert module_args(directory, "ansible.builtin.file")["owner"] == "root"
+    assert render(directory["delegate_to"]) == "hv-west"
+
+    write = fence_task("ansible.builtin.copy")
+    args = module_args(write, "ansible.builtin.copy")
+    assert write["no_log"] is True and write["diff"] is False
+    assert (args["owner"], args["group"], str(args["mode"])) == ("root", "root", "0600")
+    assert render(args["dest"]) == path
+    assert render(args["content"]) == FENCE_PASSWORD
+    assert render(write["delegate_to"]) == "hv-west"  # the peer: it runs fence_hv-east
+    assert render("{{ " + write["when"] + " }}") is True
+
+    stale = fence_task("ansible.builtin.file", "node it fences")
+    assert render(module_args(stale, "ansible.builtin.file")["path"]) == path
+    assert module_args(stale, "ansible.builtin.file")["state"] == "absent"
+    assert render(stale["delegate_to"]) == "hv-east"
+
+    device = fence_task("duplex.vmpair.fence_device")
+    assert render(module_args(device, "duplex.vmpair.fence_device")["password_file"]) == path
+    assert render(device["delegate_to"]) == "hv-west"  # the module checks the file where it is
+
+
+@pytest.mark.parametrize(
+    "options, extra",
+    [
+        ({"ip": "192.0.2.10", "password": FENCE_PASSWORD}, {"vmpair_fence_password_file": False}),
+        ({"ip": "192.0.2.10", "community": "private"}, {}),  # no password option: nothing to put in a file
+    ],
+)
+def test_fence_password_stays_in_the_cib_without_a_file(options, extra):
+    render = fence_templar(options, **extra)
+    assert render("{{ __vmpair_fence_use_file | bool }}") is False
+    device = fence_task("duplex.vmpair.fence_device")
+    assert render(device["delegate_to"]) == "hv-east"
+    removal = fence_task("ansible.builtin.file", "is off")
+    assert render(removal["delegate_to"]) == "hv-west"
+
+
+def test_fence_passwd_alias_goes_to_the_file_too():
+    render = fence_templar({"ip": "192.0.2.10", "passwd": FENCE_PASSWORD})
+    assert render(module_args(fence_task("ansible.builtin.copy"), "ansible.builtin.copy")["content"]) == FENCE_PASSWORD
