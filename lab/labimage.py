@@ -47,7 +47,7 @@ CONTAINERS_SETTINGS = {
 BASE_INCLUDE = ["systemd", "systemd-sysv", "python3", "python3-apt", "iproute2", "iputils-ping", "procps", "dbus"]
 # Bump when the base recipe below changes in a way that needs a rebuild.
 BASE_RECIPE = "1"
-NODE_FILES = ["Containerfile", "packages.txt", "90lab-keep-debs", "fence_lab_podman"]
+NODE_FILES = ["Containerfile", "packages.txt", "90lab-keep-debs", "fence_lab_podman", "fence_lab_podman.password"]
 
 _ONE_LINE = re.compile(r"^\s*deb\s+(\[[^\]]*\]\s+)?(\S+)\s+(\S+)\s*(.*)$")
 _HEADER = re.compile(r'^\s*\[[A-Za-z0-9_.\-"]+\]\s*(#.*)?$')

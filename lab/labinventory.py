@@ -5,9 +5,17 @@ the lab needs no PyYAML.
 """
 
 import json
+import os
 import re
 
 import labtopology
+
+# The password the lab's fence agent expects (the image has it root-only in /etc/lab): a lab-only value,
+# not a secret, so that the lab fences through the cluster role's password file and password_script.
+with open(
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "fence_lab_podman.password"), encoding="utf-8"
+) as _fh:
+    FENCE_PASSWORD = _fh.read().strip()
 
 CONNECTION = {"ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"}
 _PLAIN = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./-]*$|^\d+\.\d+\.\d+\.\d+(/\d+)?$")
@@ -88,7 +96,11 @@ def render(name, index, ifaces, with_vg=False):
     fencing = {
         labtopology.HOSTS[r][1]: {
             "agent": "fence_lab_podman",
-            "options": {"socket": "/run/lab/podman.sock", "plug": labtopology.container(name, r)},
+            "options": {
+                "socket": "/run/lab/podman.sock",
+                "plug": labtopology.container(name, r),
+                "password": FENCE_PASSWORD,
+            },
         }
         for r in labtopology.PAIR
     }
