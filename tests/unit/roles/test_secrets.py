@@ -195,7 +195,7 @@ def test_fence_password_stays_in_the_cib_without_a_file(options, extra):
     assert render("{{ __vmpair_fence_use_file | bool }}") is False
     device = fence_task("duplex.vmpair.fence_device")
     assert render(device["delegate_to"]) == "hv-east"
-    removal = fence_task("ansible.builtin.file", "is off")
+    removal = fence_task("ansible.builtin.file", "configured without one")
     assert render(removal["delegate_to"]) == "hv-west"
 
 
