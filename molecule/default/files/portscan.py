@@ -5,8 +5,9 @@ ports answer, each only from its documented source).
 Python 3 standard library only: molecule/default/ports.yml copies it to each lab host and runs it
 there and on the controller. Three commands, each reading one JSON document on stdin:
 
-- ``scan``: ``{"timeout": 3, "targets": [{"host", "addresses": [...], "ports": [...]}]}``. Connects to
-  every address and port at once (threads) and prints ``{"scanner", "probes": [{"host", "address",
+- ``scan``: ``{"timeout": 3, "targets": [target]}`` (a target as for ``judge``; its ``ports``, when
+  given, else ``ports_of``: what listens per ss, the documented ports, ssh, pcsd's, the canary and the
+  interception ports). Connects to every address and port at once (threads) and prints ``{"scanner", "probes": [{"host", "address",
   "port", "source", "state"}]}``. ``source`` is the address the scanner's routing picks towards the
   target (a UDP socket's connect sends nothing); ``state`` is ``open`` (the handshake completed),
   ``refused`` (a TCP reset), ``filtered`` (no answer before the timeout), ``unreachable`` (an ICMP
@@ -43,6 +44,7 @@ import sys
 # Nothing listens on these two: an address that "answers" on both is intercepted on the way.
 INTERCEPT_PORTS = (1, 65001)
 SSH_PORT = 22
+PCSD_PORT = 2224
 ANSWERED = ("open", "refused")
 
 
@@ -92,17 +94,29 @@ def probe(address, port, timeout):
     return state_of(error)
 
 
+def ports_of(target):
+    """The ports worth probing on a target: what listens on it per ss, both ends of each documented TCP
+    rule's range, ssh, pcsd's 2224 (which no rule opens), the canary, and the two interception ports."""
+    ports = {SSH_PORT, PCSD_PORT} | set(INTERCEPT_PORTS) | {port for _, port in parse_ss(target.get("listening", ""))}
+    if target.get("canary"):
+        ports.add(int(target["canary"]))
+    for rule in target.get("rules", []):
+        if rule["protocol"] == "tcp":
+            ports.update(port_range(rule["port"]))
+    return sorted(ports)
+
+
 def scan(request):
     timeout = float(request.get("timeout", 3))
     jobs = []
     for target in request["targets"]:
         for address in target["addresses"]:
             source = route_source(address)
-            for port in sorted(set(int(p) for p in target["ports"])):
+            for port in target.get("ports") or ports_of(target):
                 jobs.append({"host": target["host"], "address": address, "port": port, "source": source})
     with concurrent.futures.ThreadPoolExecutor(max_workers=64) as pool:
         states = list(pool.map(lambda j: probe(j["address"], j["port"], timeout), jobs))
-    for job, state in zip(jobs, states):
+    for job, state in zip(jobs, states, strict=True):
         job["state"] = state
     return {"scanner": socket.gethostname(), "probes": jobs}
 
