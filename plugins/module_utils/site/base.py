@@ -65,8 +65,10 @@ PAIR_VARS = (
     "vmpair_sync_rtt_limit_ms",
     "vmpair_links_shared_with_vms",
 )
-HOST_VARS = ("vmpair_site", "vmpair_host_capacity", "vmpair_node_name")
-WITNESS_VARS = ("vmpair_site", "vmpair_witness_address", "vmpair_witness_port", "ansible_host")
+# vmpair_firewall is a role option (duplex.vmpair.network) that the site model also reads: none leaves
+# the host's ports open, which check_site warns about.
+HOST_VARS = ("vmpair_site", "vmpair_host_capacity", "vmpair_node_name", "vmpair_firewall")
+WITNESS_VARS = ("vmpair_site", "vmpair_witness_address", "vmpair_witness_port", "ansible_host", "vmpair_firewall")
 # Variables of check_site itself (set with -e or in group vars).
 CHECK_VARS = ("vmpair_check_strict", "vmpair_check_json_report", "vmpair_check_junit_report")
 # Variables the playbooks read themselves (protect.yml, validate.yml, rolling_update.yml), and the

@@ -183,6 +183,9 @@ def build_pair(chk, pair, hosts, hostvars, witnesses, site_addresses=None, site_
     two_node = witness is None
     if two_node and len(chk.problems) == before:  # no witness, and none was needed: a fence race
         site_quorum.warn_two_node(chk, pair, hosts, settings["fence_race_winner"], settings["fence_delay"])
+    firewall = site_firewall.pair_rules(hosts, links)
+    chk.check = "pair"
+    site_firewall.check_pair_tools(chk, pair, hosts, hostvars, firewall)
     return {
         "name": pair,
         "cluster_name": settings["cluster_name"],
@@ -203,7 +206,7 @@ def build_pair(chk, pair, hosts, hostvars, witnesses, site_addresses=None, site_
         # each VM's vmpair_vms entry with its defaults filled (site/vms.py), by name
         "vm_settings": {vm["name"]: vm for vm in vms},
         "sync_rtt_limit_ms": limits,
-        "firewall": site_firewall.pair_rules(hosts, links),
+        "firewall": firewall,
     }
 
 
@@ -337,6 +340,10 @@ def check_site(pairs, witnesses, hostvars, known_variables=None, names_by_host=N
             "port": hostvars.get(host, {}).get("vmpair_witness_port", DEFAULTS["vmpair_witness_port"]),
             "clients": clients.get(host, []),
         }
+    chk.check = "witness"
+    for host in witnesses:
+        if host not in unreadable:
+            site_firewall.check_witness_tool(chk, host, hostvars.get(host, {}), witness_info[host]["port"])
     for host in witnesses:
         if host in unreadable:
             reason, fix = unreadable[host]

@@ -135,6 +135,28 @@ def test_a_deployment_shows_warnings_and_still_describes_the_pair(tmp_path):
     assert "[WARNING]: pair pair_mail: vmpair_witness: the pair has no witness" in proc.stdout + proc.stderr
 
 
+def test_no_managed_firewall_is_a_warning_in_check_site_and_in_a_deployment(tmp_path):
+    def no_firewall(data, pair):
+        pair["hosts"]["hv-east"]["vmpair_firewall"] = "none"
+        data["all"]["children"]["vmpair_witnesses"]["hosts"]["qw1"]["vmpair_firewall"] = "none"
+
+    text = inventory(no_firewall)
+    proc = check_site(tmp_path, text)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "WARNING: pair pair_mail host hv-east: vmpair_firewall: is none: the roles manage no firewall on this " in (
+        proc.stdout
+    )
+    assert "WARNING: witness qw1: vmpair_firewall: is none" in proc.stdout
+    assert "PASSED: 0 error(s), 2 warning(s)" in proc.stdout
+    (tmp_path / "deploy").mkdir()
+    proc, results = run(tmp_path / "deploy", text)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    shown = proc.stdout + proc.stderr
+    assert "[WARNING]: pair pair_mail host hv-east: vmpair_firewall: is none" in shown
+    assert "[WARNING]: witness qw1: vmpair_firewall: is none" in shown
+    assert results["hv-east"]["pair"]["firewall"]["hv-east"][0]["closed"] is True
+
+
 def test_a_deployment_stops_on_an_unknown_variable(tmp_path):
     def typo(_data, pair):
         pair["vars"]["vmpair_fence_dealy"] = 30

@@ -260,11 +260,11 @@ def test_firewall_rules_let_in_the_peer_only_on_the_links_that_carry_each_servic
     pairs, witnesses, hostvars = site()
     result = site_model.build_site(pairs, witnesses, hostvars)
     rules = result["pairs"]["pair_mail"]["firewall"]
-    assert [(r["protocol"], r["port"], r["sources"]) for r in rules["hv-east"]] == [
-        ("udp", "5405", ["10.10.0.2", "10.10.1.2"]),  # corosync knet on both cluster links
-        ("tcp", "7790-7999", ["10.10.0.2"]),  # DRBD on the replication link only
-        ("tcp", "22", ["10.10.0.2"]),  # libvirt migration's ssh
-        ("tcp", "49152-49215", ["10.10.0.2"]),  # QEMU migration data
+    assert [(r["protocol"], r["port"], r["sources"], r["closed"]) for r in rules["hv-east"]] == [
+        ("udp", "5405", ["10.10.0.2", "10.10.1.2"], True),  # corosync knet on both cluster links
+        ("tcp", "7790-7999", ["10.10.0.2"], True),  # DRBD on the replication link only
+        ("tcp", "22", ["10.10.0.2"], False),  # libvirt migration's ssh: the controller needs it too
+        ("tcp", "49152-49215", ["10.10.0.2"], True),  # QEMU migration data
     ]
     assert [r["sources"] for r in rules["hv-west"]] == [["10.10.0.1", "10.10.1.1"]] + [["10.10.0.1"]] * 3
     # The witness role asks these hosts for their route to the witness's address.
@@ -272,6 +272,50 @@ def test_firewall_rules_let_in_the_peer_only_on_the_links_that_carry_each_servic
         {"pair": "pair_mail", "host": "hv-east", "witness_address": "192.0.2.30"},
         {"pair": "pair_mail", "host": "hv-west", "witness_address": "192.0.2.30"},
     ]
+
+
+def test_no_firewall_on_a_pair_host_is_a_warning_that_names_its_open_ports():
+    pairs, witnesses, hostvars = site()
+    hostvars["hv-east"]["vmpair_firewall"] = "none"
+    result = site_model.check_site(pairs, witnesses, hostvars)
+    assert not result.errors
+    [warning] = result.warnings
+    assert (warning.where, warning.variable, warning.host, warning.pair) == (
+        "pair pair_mail host hv-east",
+        "vmpair_firewall",
+        "hv-east",
+        "pair_mail",
+    )
+    assert "open to any host" in warning.message
+    for port in ("UDP 5405", "TCP 7790-7999", "TCP 49152-49215"):
+        assert port in warning.message
+    assert "TCP 22 " not in warning.message  # ssh is never closed, so none opens nothing more there
+    assert "auto" in warning.fix  # and hv-west, on the default auto, has no finding: one warning in all
+
+
+@pytest.mark.parametrize("tool", ["auto", "firewalld", "nftables"])
+def test_a_managed_firewall_is_no_finding(tool):
+    pairs, witnesses, hostvars = site()
+    for host in hostvars:
+        hostvars[host]["vmpair_firewall"] = tool
+    assert site_model.check_site(pairs, witnesses, hostvars).problems == []
+
+
+def test_no_firewall_on_the_witness_says_qnetds_port_is_open():
+    pairs, witnesses, hostvars = site()
+    hostvars["qw1"]["vmpair_firewall"] = "none"
+    [warning] = site_model.check_site(pairs, witnesses, hostvars).warnings
+    assert (warning.where, warning.variable, warning.check) == ("witness qw1", "vmpair_firewall", "witness")
+    assert "TCP 5403 (corosync-qnetd" in warning.message and "open to any host" in warning.message
+
+
+def test_an_unknown_firewall_tool_is_an_error():
+    pairs, witnesses, hostvars = site()
+    hostvars["hv-west"]["vmpair_firewall"] = "iptables"
+    problem = only_problem(pairs, witnesses, hostvars)
+    assert (problem.where, problem.variable) == ("pair pair_mail host hv-west", "vmpair_firewall")
+    assert "'iptables' is not a firewall tool" in problem.message
+    assert "nftables" in problem.fix
 
 
 def test_two_links_on_one_interface_are_refused():
