@@ -248,3 +248,37 @@ def test_the_json_callback_output_is_counted_and_searched(tmp_path):
 def test_short_base64_fragments_are_not_searched():
     assert [name for name, _ in find_secrets.forms(b"abz")] == ["raw", "hex", "HEX"]
     assert all(len(core) >= find_secrets.MIN_ENCODED for core in find_secrets.b64_cores(PASSWORD.encode()))
+
+
+def test_a_file_hit_carries_the_file_mode_and_owner_and_a_command_hit_none(tmp_path):
+    (tmp_path / "authkey").write_text(KEY_TEXT)
+    (tmp_path / "authkey").chmod(0o400)
+    (tmp_path / "copy.gz").write_bytes(gzip.compress(KEY_TEXT.encode()))
+    (tmp_path / "copy.gz").chmod(0o644)
+    _, result = run(
+        tmp_path, [{"name": "k", "value": KEY_TEXT}], "--command", "out=cat %s" % (tmp_path / "authkey"), tmp_path
+    )
+    modes = {f["place"]: (f.get("mode"), f.get("uid")) for f in result["found"]}
+    uid = (tmp_path / "authkey").stat().st_uid
+    assert modes == {
+        str(tmp_path / "authkey"): ("0400", uid),
+        str(tmp_path / "copy.gz") + " (gzip)": ("0644", uid),
+        "$(out)": (None, None),
+    }
+
+
+def test_secrets_from_a_file_that_is_never_searched_itself(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "secrets.json").write_text(json.dumps({"secrets": [{"name": "vnc", "value": PASSWORD}]}))
+    (tmp_path / "d" / "leak").write_text(PASSWORD)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "--secrets", str(tmp_path / "d" / "secrets.json"), str(tmp_path / "d")],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(proc.stdout)
+    assert places(result) == [(str(tmp_path / "d" / "leak"), "raw")]
+    assert result["searched"]["files"] == 1
+    assert PASSWORD not in proc.stdout

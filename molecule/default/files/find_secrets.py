@@ -1,15 +1,15 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Find where secrets are written: every file, decompressed file and command output that holds one.
 
-Usage: python3 find_secrets.py [--label HOST:] [--command NAME=COMMAND]... [--exclude PATH]... PATH...
-with the secrets as JSON on stdin (never on the command line, where ps shows them):
+Usage: python3 find_secrets.py [--label HOST:] [--command NAME=COMMAND]... [--exclude PATH]... [--secrets FILE] PATH...
+with the secrets as JSON on stdin or in FILE (never searched), never on the command line, where ps shows them:
 
     {"secrets": [{"name": "corosync key", "value_b64": "...",          # or "value": "text"
                   "allowed": ["hv-east:/etc/corosync/authkey", "*:/etc/corosync/authkey"]}]}
 
 It prints one JSON document: where each secret was found (its name, the encoding found, the place,
-the line and byte offset of the first hits and their number) and whether the place is one of the
-secret's ``allowed`` places (fnmatch patterns on the place), the leaks (found where not allowed),
+the line and byte offset of the first hits and their number, a file's mode and owner) and whether
+the place is one of the secret's ``allowed`` places (fnmatch patterns on the place), the leaks (found where not allowed),
 and what was searched (files, bytes, commands, what was skipped and why). It never prints a secret
 or any part of a file: a hit is told by its place and offset only.
 
@@ -133,6 +133,7 @@ class Search:
         self.decompressed = 0
         self.commands = []
         self.skipped = []
+        self.current = None  # os.stat of the file being searched: its mode and owner go with its hits
 
     # ------------------------------------------------------------------ scanning
     def scan_stream(self, place, chunks):
@@ -165,6 +166,9 @@ class Search:
         entry = self.hits.get(key)
         if entry is None:
             entry = self.hits[key] = {"count": 0, "first": [], "allowed": secret.allows(place)}
+            if self.current is not None:
+                entry["mode"] = "%04o" % stat.S_IMODE(self.current.st_mode)
+                entry["uid"] = self.current.st_uid
             self.order.append(key)
         entry["count"] += 1
         if len(entry["first"]) < MAX_FIRST:
@@ -179,21 +183,24 @@ class Search:
             return
         with f:
             try:
+                self.current = os.fstat(f.fileno())
                 head = f.read(8)
                 f.seek(0)
                 self.bytes += self.scan_stream(place, iter(lambda: f.read(CHUNK), b""))
             except OSError as exc:
                 self.skipped.append({"place": place, "why": exc.strerror or str(exc)})
+                self.current = None
                 return
-        self.files += 1
-        kind = next((k for magic, k in MAGIC if head.startswith(magic)), None)
-        if kind:
-            self.scan_compressed(path, place, kind)
+            self.files += 1
+            kind = next((k for magic, k in MAGIC if head.startswith(magic)), None)
+            if kind:
+                self.scan_compressed(path, place, kind)
+            self.current = None
 
     def scan_compressed(self, path, place, kind):
         opener = {"bz2": bz2.open, "gzip": gzip.open, "xz": lzma.open}[kind]
         try:
-            with opener(path, "rb") as f:
+            with opener(path, "rb") as f:  # the stored file's mode and owner (self.current) hold here too
                 self.bytes += self.scan_stream(place + " (%s)" % kind, iter(lambda: f.read(CHUNK), b""))
             self.decompressed += 1
         except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
@@ -303,15 +310,26 @@ def main(argv=None, stdin=None):
         default=[],
         help="also search this output of ansible-playbook's ansible.posix.json callback and count its tasks",
     )
+    parser.add_argument(
+        "--secrets", metavar="FILE", help="read the secrets from this JSON file (never searched) instead of stdin"
+    )
     parser.add_argument("--fail", action="store_true", help="exit 1 when a secret is found where it is not allowed")
     args = parser.parse_args(argv)
     try:
-        secrets = load_secrets((stdin or sys.stdin).read())
+        if args.secrets:
+            with open(args.secrets, encoding="utf-8") as f:
+                text = f.read()
+        else:
+            text = (stdin or sys.stdin).read()
+        secrets = load_secrets(text)
+    except OSError as exc:
+        print(json.dumps({"error": "cannot read %s: %s" % (args.secrets, exc.strerror)}))
+        return 2
     except ValueError as exc:
         print(json.dumps({"error": str(exc)}))
         return 2
     search = Search(secrets, args.label)
-    excluded = [os.path.abspath(e) for e in args.exclude]
+    excluded = [os.path.abspath(e) for e in args.exclude + ([args.secrets] if args.secrets else [])]
     for path in args.paths + args.playbook_json:
         search.scan_path(path, excluded)
     for spec in args.command:
