@@ -48,7 +48,7 @@ class ActionModule(ActionBase):
         names = list(args["resources"]) + [vocabulary.drbd_name(vm) for vm in args["vms"]]
         try:
             out = progress.wait(
-                lambda: self._read(host, task_vars),
+                lambda: self._read(host, task_vars, names),
                 display.display,
                 host,
                 names,
@@ -68,8 +68,9 @@ class ActionModule(ActionBase):
         result.update(changed=False, msg=out["lines"][-1])
         return result
 
-    def _read(self, host, task_vars):
-        """pair_info's mirror.resources on the host; WaitFailed when it cannot say."""
+    def _read(self, host, task_vars, names):
+        """pair_info's mirror.resources on the host; WaitFailed when it cannot say. A host without the DRBD
+        module has no mirror: nothing to wait for, unless some are named."""
         res = self._execute_module(
             module_name="duplex.vmpair.pair_info", module_args={"checks": ["mirror"]}, task_vars=task_vars
         )
@@ -79,6 +80,8 @@ class ActionModule(ActionBase):
                 % (host, res.get("msg") or "no message")
             )
         mirror = res.get("mirror") or {}
+        if not mirror.get("loaded") and not names:
+            return []
         if not mirror.get("loaded") or mirror.get("error"):
             raise progress.WaitFailed(
                 "%s cannot say how its mirrors are: %s. Fix: check DRBD there (lsmod | grep drbd; drbdadm status)."

@@ -24,7 +24,8 @@ description:
     or a resync that stands still, and when O(timeout) has passed. The message names the mirrors, their
     state and the fix.
   - Fails at once when a mirror it should wait for is not up on the host, and when the host cannot say how its
-    mirrors are (DRBD not loaded, C(drbdsetup) failing).
+    mirrors are (C(drbdsetup) failing, or the DRBD module not loaded while O(vms) or O(resources) name mirrors).
+    A host without the DRBD module and nothing named has no mirror to wait for, and the task ends at once.
   - The C(duplex.vmpair.protect) playbook runs it with C(-e wait=true), C(duplex.vmpair.maintenance) when a host
     leaves maintenance, and C(duplex.vmpair.split_brain) for the resync after the recovery.
 options:
