@@ -309,7 +309,7 @@ def test_a_vm_whose_copy_resyncs_says_how_far_and_how_long_before_it_can_move():
     )
 
 
-def test_mirror_progress_filter_gives_the_line_maintenance_exit_shows():
+def test_mirror_progress_filter_gives_one_mirror_as_a_line():
     from ansible.errors import AnsibleFilterError
 
     from ansible_collections.duplex.vmpair.plugins.filter.mirror_progress import mirror_progress
