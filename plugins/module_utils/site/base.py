@@ -47,6 +47,7 @@ DEFAULTS = {
     "vmpair_witness_tie_breaker": "lowest",
     "vmpair_witness_port": 5403,
     "vmpair_links_shared_with_vms": False,
+    "vmpair_migration_tunnelled": True,
 }
 # Pair-level variables read from the first host of each pair (group vars land on both).
 PAIR_VARS = (
@@ -64,6 +65,7 @@ PAIR_VARS = (
     "vmpair_witness_tie_breaker",
     "vmpair_sync_rtt_limit_ms",
     "vmpair_links_shared_with_vms",
+    "vmpair_migration_tunnelled",
 )
 HOST_VARS = ("vmpair_site", "vmpair_host_capacity", "vmpair_node_name")
 WITNESS_VARS = ("vmpair_site", "vmpair_witness_address", "vmpair_witness_port", "ansible_host")

@@ -89,6 +89,14 @@ def _check_settings(chk, pair, hosts, hostvars):
             "%r is not a qdevice algorithm." % (algorithm,),
             "Use ffsplit (recommended for two nodes) or lms.",
         )
+    tunnelled = pair_value(hostvars, hosts, "vmpair_migration_tunnelled")
+    if not isinstance(tunnelled, bool):
+        chk.add(
+            where,
+            "vmpair_migration_tunnelled",
+            "%r is not true or false." % (tunnelled,),
+            "Leave it out (true: live migration is tunnelled through libvirt's ssh connection).",
+        )
     winner = pair_value(hostvars, hosts, "vmpair_fence_race_winner") or hosts[0]
     if winner not in hosts:
         chk.add(
@@ -101,6 +109,7 @@ def _check_settings(chk, pair, hosts, hostvars):
         "token_ms": token,
         "fence_delay": delay,
         "fence_race_winner": winner,
+        "migration_tunnelled": tunnelled is not False,
     }
 
 
@@ -199,11 +208,13 @@ def build_pair(chk, pair, hosts, hostvars, witnesses, site_addresses=None, site_
         "fence_race_winner": settings["fence_race_winner"] if two_node else None,
         "fence_delay": settings["fence_delay"],
         "token_ms": settings["token_ms"],
+        # live migration tunnelled through libvirt's ssh connection (vm_resources' migration_tunnelled)
+        "migration_tunnelled": settings["migration_tunnelled"],
         "vms": sorted(vm["name"] for vm in vms),
         # each VM's vmpair_vms entry with its defaults filled (site/vms.py), by name
         "vm_settings": {vm["name"]: vm for vm in vms},
         "sync_rtt_limit_ms": limits,
-        "firewall": site_firewall.pair_rules(hosts, links),
+        "firewall": site_firewall.pair_rules(hosts, links, settings["migration_tunnelled"]),
     }
 
 

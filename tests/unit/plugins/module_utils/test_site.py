@@ -263,15 +263,35 @@ def test_firewall_rules_let_in_the_peer_only_on_the_links_that_carry_each_servic
     assert [(r["protocol"], r["port"], r["sources"]) for r in rules["hv-east"]] == [
         ("udp", "5405", ["10.10.0.2", "10.10.1.2"]),  # corosync knet on both cluster links
         ("tcp", "7790-7999", ["10.10.0.2"]),  # DRBD on the replication link only
-        ("tcp", "22", ["10.10.0.2"]),  # libvirt migration's ssh
-        ("tcp", "49152-49215", ["10.10.0.2"]),  # QEMU migration data
+        ("tcp", "22", ["10.10.0.2"]),  # libvirt migration's ssh, which carries the tunnelled memory too
     ]
-    assert [r["sources"] for r in rules["hv-west"]] == [["10.10.0.1", "10.10.1.1"]] + [["10.10.0.1"]] * 3
+    assert [r["sources"] for r in rules["hv-west"]] == [["10.10.0.1", "10.10.1.1"]] + [["10.10.0.1"]] * 2
+    assert result["pairs"]["pair_mail"]["migration_tunnelled"] is True
     # The witness role asks these hosts for their route to the witness's address.
     assert result["witnesses"]["qw1"]["clients"] == [
         {"pair": "pair_mail", "host": "hv-east", "witness_address": "192.0.2.30"},
         {"pair": "pair_mail", "host": "hv-west", "witness_address": "192.0.2.30"},
     ]
+
+
+def test_plain_migration_opens_qemu_s_data_ports_from_the_peer_s_replication_address_only():
+    pairs, witnesses, hostvars = site()
+    set_pair_var(hostvars, "vmpair_migration_tunnelled", False)
+    result = site_model.build_site(pairs, witnesses, hostvars)
+    pair = result["pairs"]["pair_mail"]
+    assert pair["migration_tunnelled"] is False
+    assert [(r["purpose"], r["port"], r["sources"]) for r in pair["firewall"]["hv-east"]][-1] == (
+        "libvirt live migration (QEMU data ports)",
+        "49152-49215",
+        ["10.10.0.2"],
+    )
+
+
+def test_vmpair_migration_tunnelled_must_be_a_boolean():
+    pairs, witnesses, hostvars = site()
+    set_pair_var(hostvars, "vmpair_migration_tunnelled", "no")
+    problem = only_problem(pairs, witnesses, hostvars)
+    assert problem.variable == "vmpair_migration_tunnelled" and "'no' is not true or false" in problem.message
 
 
 def test_two_links_on_one_interface_are_refused():
