@@ -889,7 +889,8 @@ def test_a_vm_resource_with_other_migration_parameters_is_a_migration_pending_wa
     )
 
     cib = text("vm_ha", "cib_resources").replace(
-        '<nvpair id="vm-guest1-instance_attributes-config"', params + '<nvpair id="vm-guest1-instance_attributes-config"'
+        '<nvpair id="vm-guest1-instance_attributes-config"',
+        params + '<nvpair id="vm-guest1-instance_attributes-config"',
     )
     outs = dict(BOOKWORM.outputs("vm_ha"), cib_resources=state_base.Output(0, cib, ""))
     kwargs = {"host": "hv-east", "vms": GUEST, "read": BOOKWORM.reader("vm_ha"), "uname": "hv-east"}
