@@ -97,15 +97,15 @@ options:
         default: false
   migration_tunnelled:
     description:
-      - How the VMs' live migrations travel. V(true) (the default, the site model's
-        C(vmpair_migration_tunnelled)): VirtualDomain's C(migrate_options) is C(--p2p --tunnelled --migrateuri=),
-        so the source libvirtd sends the guest's memory through its C(qemu+ssh) connection to the target's
-        replication address, encrypted, and no QEMU migration port (49152-49215) opens. V(false): no
-        C(migrate_options); the agent passes C(tcp:NODE-vmpair:PORT) and QEMU sends the memory in clear over its
-        own TCP connection to the target's replication address.
-      - Applied when a VM's resource is created, and to an existing one only with O(migration_update=true): a
-        changed parameter restarts a running VM (VirtualDomain has no reload). Until then RV(migration_pending)
-        names the VM and the module warns.
+      - How the VMs' live migrations travel (the site model's C(vmpair_migration_tunnelled)).
+      - With V(true) VirtualDomain's C(migrate_options) is C(--p2p --tunnelled --migrateuri=), so the source
+        libvirtd sends the guest's memory through its C(qemu+ssh) connection to the target's replication address,
+        encrypted, and no QEMU migration port (49152-49215) opens.
+      - With V(false) the resource has no C(migrate_options); the agent passes C(tcp:NODE-vmpair:PORT) and QEMU
+        sends the memory in clear over its own TCP connection to the target's replication address.
+      - Applied when a VM's resource is created, and to an existing one only with O(migration_update=true),
+        because a changed parameter restarts a running VM (VirtualDomain has no reload). Until then
+        RV(migration_pending) names the VM and the module warns.
     type: bool
     default: true
   migration_update:
