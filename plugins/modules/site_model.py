@@ -200,6 +200,11 @@ pair:
       description: Corosync token timeout in milliseconds.
       type: int
       returned: always
+    migration_tunnelled:
+      description: C(vmpair_migration_tunnelled) (default true), live migration tunnelled through libvirt's ssh
+        connection; the firewall rules then leave out QEMU's migration ports.
+      type: bool
+      returned: always
     vms:
       description: The names of the pair's VMs, sorted.
       type: list

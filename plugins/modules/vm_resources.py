@@ -95,6 +95,25 @@ options:
             of it in order.
         type: bool
         default: false
+  migration_tunnelled:
+    description:
+      - How the VMs' live migrations travel (the site model's C(vmpair_migration_tunnelled)).
+      - With V(true) VirtualDomain's C(migrate_options) is C(--p2p --tunnelled --migrateuri=), so the source
+        libvirtd sends the guest's memory through its C(qemu+ssh) connection to the target's replication address,
+        encrypted, and no QEMU migration port (49152-49215) opens.
+      - With V(false) the resource has no C(migrate_options); the agent passes C(tcp:NODE-vmpair:PORT) and QEMU
+        sends the memory in clear over its own TCP connection to the target's replication address.
+      - Applied when a VM's resource is created, and to an existing one only with O(migration_update=true),
+        because a changed parameter restarts a running VM (VirtualDomain has no reload). Until then
+        RV(migration_pending) names the VM and the module warns.
+    type: bool
+    default: true
+  migration_update:
+    description:
+      - Apply O(migration_tunnelled) to the existing resources of O(vms) now. The cluster restarts a VM that runs
+        and does not move cold in the same call; the C(failover.yml) playbook sets it when it moves a VM cold.
+    type: bool
+    default: false
   state:
     description: V(present) creates or updates, V(absent) removes.
     type: str
@@ -152,6 +171,15 @@ commands:
   elements: list
   sample:
     - [pcs, resource, create, drbd-mail, ocf:linbit:drbd, drbd_resource=vm-mail]
+migration_pending:
+  description:
+    - The VMs (of O(vms), O(state=present)) whose resource still migrates otherwise than O(migration_tunnelled) says
+      (made before, or left as it was without O(migration_update)). Moving one cold with C(failover.yml) converts
+      it.
+  returned: success and O(state=present)
+  type: list
+  elements: str
+  sample: [mail]
 pushes:
   description: How many times the CIB was pushed (0 in check mode or when nothing changed; 1 for a change).
   returned: success
@@ -197,7 +225,7 @@ VM_OPTIONS = {
 }
 
 
-def wanted_vms(vms):
+def wanted_vms(vms, migration_tunnelled=True, migration_update=False):
     """ProtectedVm tuples from the module's O(vms), defaults filled in."""
     out = []
     for vm in vms:
@@ -214,6 +242,8 @@ def wanted_vms(vms):
                 stop_timeout=vm["stop_timeout"],
                 move_to=vm["move_to"],
                 live=vm["live"],
+                migration_tunnelled=migration_tunnelled,
+                migration_update=migration_update,
             )
         )
     return out
@@ -225,6 +255,8 @@ def run_module():
             "vms": {"type": "list", "elements": "dict", "required": True, "options": VM_OPTIONS},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
             "leave_running": {"type": "bool", "default": False},
+            "migration_tunnelled": {"type": "bool", "default": True},
+            "migration_update": {"type": "bool", "default": False},
             "cib_file": {"type": "path"},
         },
         supports_check_mode=True,
@@ -233,11 +265,27 @@ def run_module():
 
     def work(runner):
         if params["state"] == "present":
-            return ensure_vms_present(runner, wanted_vms(params["vms"]), check_mode=module.check_mode)
+            vms = wanted_vms(params["vms"], params["migration_tunnelled"], params["migration_update"])
+            return ensure_vms_present(runner, vms, check_mode=module.check_mode)
         names = [vm["name"] for vm in params["vms"]]
         return ensure_vms_absent(runner, names, leave_running=params["leave_running"], check_mode=module.check_mode)
 
-    run_and_exit(module, work, errors=[VmCibError], cib_file=params["cib_file"])
+    def warnings(result):
+        return pending_warnings(result, params["migration_tunnelled"])
+
+    run_and_exit(module, work, errors=[VmCibError], cib_file=params["cib_file"], warnings=warnings)
+
+
+def pending_warnings(result, tunnelled):
+    """One warning per VM whose live migration is not what O(migration_tunnelled) asks yet."""
+    how = "tunnelled through ssh" if tunnelled else "over QEMU's own TCP connection"
+    return [
+        f"VM {name}: migration_pending: its cluster resource (vm-{name}) keeps its old live-migration parameters, "
+        f"not {how}: changing them restarts a running VM. Fix: move it cold once (ansible-playbook "
+        f"duplex.vmpair.failover -e vm={name}), or run duplex.vmpair.vm_resources with migration_update=true in a "
+        "maintenance window."
+        for name in result.get("migration_pending", [])
+    ]
 
 
 def main():

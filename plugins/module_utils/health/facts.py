@@ -30,6 +30,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.health.base import O
 from ansible_collections.duplex.vmpair.plugins.module_utils.health.corosync import corosync_facts, qdevice_facts
 from ansible_collections.duplex.vmpair.plugins.module_utils.health.pacemaker import (
     pacemaker_facts,
+    parse_instance_attributes,
     parse_stonith_targets,
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.libvirt.domain import URIS
@@ -51,7 +52,7 @@ CHECKS = ("cluster", "fencing", "mirror", "vms", "network", "hypervisor")
 def commands(checks, hypervisor=None, mirror_loaded=False):
     """The tools to run for ``checks``: {key: argv}."""
     out = collections.OrderedDict(COMMANDS)
-    if "fencing" in checks:
+    if "fencing" in checks or "vms" in checks:
         out["cib_resources"] = ["cibadmin", "--query", "--scope", "resources"]
     if mirror_loaded and ("mirror" in checks or "vms" in checks):
         out.update(state_mirror.COMMANDS)
@@ -89,6 +90,16 @@ def _hypervisor_findings(hyper):
             "systemctl status libvirtd (or virtqemud); the cluster cannot start or move VMs here meanwhile.",
         )
     ]
+
+
+def _instance_attributes(output):
+    """Each primitive's parameters, or None when the CIB was not read."""
+    if output is None or output.rc != 0:
+        return None
+    try:
+        return parse_instance_attributes(output.stdout)
+    except ValueError:
+        return None
 
 
 def _stonith_targets(output):
@@ -173,7 +184,14 @@ def build_facts(outputs, expect_qdevice=None, pair=None, host=None, vms=None, ch
         domains = hypervisor.get("domains") if hypervisor else None
         local = [n["name"] for n in pair["nodes"] if n["host"] == host] if pair else []
         vm_list = state_vms.vm_facts(
-            vms, node_names or [n["name"] for n in pacemaker["nodes"]], pacemaker, mirror, domains, (local or [None])[0]
+            vms,
+            node_names or [n["name"] for n in pacemaker["nodes"]],
+            pacemaker,
+            mirror,
+            domains,
+            (local or [None])[0],
+            instances=_instance_attributes(outputs.get("cib_resources")),
+            tunnelled=(pair or {}).get("migration_tunnelled", True),
         )
         preferred = {n["host"]: n["name"] for n in pair["nodes"]} if pair else None
         found += state_vms.vm_findings(vm_list, preferred)

@@ -257,6 +257,25 @@ def pacemaker_facts(crm_mon):
     return facts
 
 
+def parse_instance_attributes(text):
+    """``cibadmin --query --scope resources`` -> {primitive id: {instance parameter: value}}.
+
+    Raises ValueError when the text is not CIB XML.
+    """
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise ValueError("cannot parse the CIB's resources: %s" % exc) from exc
+    out = {}
+    for primitive in root.iter("primitive"):
+        params = {}
+        for attrs in primitive.findall("instance_attributes"):
+            for nv in attrs.findall("nvpair"):
+                params[nv.get("name")] = nv.get("value") or ""
+        out[primitive.get("id")] = params
+    return out
+
+
 def parse_stonith_targets(text):
     """``cibadmin --query --scope resources`` -> {fence device id: [nodes it fences]}.
 

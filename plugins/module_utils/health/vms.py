@@ -18,7 +18,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.common.findings impo
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import DEFAULT_LEVEL
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import resource_name
 from ansible_collections.duplex.vmpair.plugins.module_utils.health.mirror import resync_text
-from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_objects import resource_ids
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_objects import migration_pending, resource_ids
 
 # The level a mirror's DRBD protocol gives.
 PROTOCOL_LEVELS = {"C": "ha", "A": "recovery"}
@@ -51,12 +51,14 @@ def _unusable(name, node):
     return None
 
 
-def vm_facts(vms, nodes, pacemaker, mirror, domains, local_node=None):
+def vm_facts(vms, nodes, pacemaker, mirror, domains, local_node=None, instances=None, tunnelled=True):
     """One fact dict per VM of ``vms`` (``{name, level, preferred_host}`` each).
 
     ``nodes``: the pair's node names; ``domains``: {"running": [...], "defined": [...]}
     of this host's libvirt, or None when libvirt did not answer; ``local_node``:
-    this host's node name (where an unprotected VM found running here runs).
+    this host's node name (where an unprotected VM found running here runs);
+    ``instances``: each primitive's parameters from the CIB (None: not read), against
+    which ``tunnelled`` (the pair's ``migration_tunnelled``) is compared.
     """
     by_id = {item["id"]: item for item in pacemaker["resources"]["items"]}
     cluster_nodes = {node["name"]: node for node in pacemaker["nodes"]}
@@ -107,6 +109,18 @@ def vm_facts(vms, nodes, pacemaker, mirror, domains, local_node=None):
                 "failover_to": failover_to,
                 "no_failover_reason": why_not if failover_to is None else None,
                 "peer_copy_uptodate": peer_copy,
+                # its resource's live migration is not what the pair asks yet (None: unknown)
+                "migration_pending": (
+                    migration_pending(instances[ids["vm"]], tunnelled)
+                    if item is not None and instances is not None and ids["vm"] in instances
+                    else None
+                ),
+                # made for live migration at all (a resource without migration_transport predates it:
+                # migrate.yml refuses to move it live and says how to fix that)
+                "migration_ready": bool(
+                    item is not None and instances and (instances.get(ids["vm"]) or {}).get("migration_transport")
+                ),
+                "migration_tunnelled": tunnelled,
             }
         )
     return out
@@ -156,6 +170,28 @@ def vm_findings(facts, preferred_node=None):
                     name,
                     "VM %s is promised level %s but its mirror runs as %s" % (name, vm["level"], vm["actual_level"]),
                     _protect_fix(name) + " sets the promised level without stopping the VM.",
+                )
+            )
+        if vm.get("migration_pending") and vm.get("migration_ready"):
+            tunnelled = vm.get("migration_tunnelled", True)
+            out.append(
+                finding(
+                    WARNING,
+                    "vm",
+                    name,
+                    "VM %s: migration_pending: its resource %s still has its old live-migration parameters: %s"
+                    % (
+                        name,
+                        vm["resource"],
+                        "a live move would send its memory in clear over QEMU's TCP port, which the pair's "
+                        "firewall no longer opens (vmpair_migration_tunnelled: true), so migrate.yml refuses it"
+                        if tunnelled
+                        else "a live move would be tunnelled, not the plain QEMU stream vmpair_migration_tunnelled: "
+                        "false asks",
+                    ),
+                    "Move it cold once: ansible-playbook duplex.vmpair.failover -e vm=%s (converts it as it moves); "
+                    "or in a maintenance window, duplex.vmpair.vm_resources with migration_update: true (restarts it "
+                    "where it runs)." % name,
                 )
             )
         if vm["running_on"] is None:

@@ -17,7 +17,7 @@ __metaclass__ = type
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.cib import normalize_score, op_key, pcs_cmd
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_objects import (
-    MIGRATION_PARAMS,
+    MIGRATION_KEYS,
     VmCibError,
     desired_objects,
     resource_ids,
@@ -43,18 +43,16 @@ def _check_primitive(rid, current, wanted):
         )
 
 
-def _primitive_update(runner, rid, current, wanted):
+def _primitive_update(runner, rid, current, wanted, keep=()):
     """pcs commands that make an existing primitive match ``wanted`` (managed meta keys only).
 
-    The migration parameters are left as they are: changing a parameter restarts the VM.
+    The instance parameters in ``keep`` are left as they are, set or not.
     """
     cmds = []
     args = [
-        f"{k}={v}"
-        for k, v in sorted(wanted["instance"].items())
-        if current["instance"].get(k) != v and k not in MIGRATION_PARAMS
+        f"{k}={v}" for k, v in sorted(wanted["instance"].items()) if current["instance"].get(k) != v and k not in keep
     ]
-    args += [f"{k}=" for k in sorted(current["instance"]) if k not in wanted["instance"]]
+    args += [f"{k}=" for k in sorted(current["instance"]) if k not in wanted["instance"] and k not in keep]
     if args:
         cmds.append(pcs_cmd(runner, "resource", "update", rid, *args))
     meta = [f"{k}={v}" for k, v in sorted(wanted["meta"].items()) if current["meta"].get(k) != v]
@@ -181,7 +179,11 @@ def vm_commands(runner, vm, current):
             )
         )
     else:
-        cmds += _primitive_update(runner, ids["vm"], current["vm"], want["vm"])
+        # The migration parameters (MIGRATION_KEYS) change on request only (vm.migration_update: the
+        # VM is stopped or moves cold in this transaction): VirtualDomain has no reload, so a changed
+        # parameter restarts a running VM. Until then vm_objects.migration_pending says so.
+        keep = () if vm.migration_update else MIGRATION_KEYS
+        cmds += _primitive_update(runner, ids["vm"], current["vm"], want["vm"], keep)
 
     for cid, wanted in want["constraints"].items():
         have = current["constraints"].get(cid)

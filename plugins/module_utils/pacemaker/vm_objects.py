@@ -20,8 +20,10 @@ Per protected VM ``<vm>`` (see :func:`resource_ids` for every id):
   for live migration (an operation added to a running VM does not restart it;
   the 20 s default would turn a slow migration into a cold restart), and the
   migration goes over ssh to the target's migration name
-  (``migration_transport=ssh``, ``migration_network_suffix=-vmpair``: both
-  given at creation only, see :data:`MIGRATION_PARAMS`);
+  (``migration_transport=ssh``, ``migration_network_suffix=-vmpair``), by
+  default tunnelled through that ssh connection (``migrate_options``, see
+  :data:`TUNNELLED_OPTIONS`): all given at creation, on a cold move or on
+  request only, see :data:`MIGRATION_PARAMS` and :func:`migration_pending`;
 * ``colocation-vm-<vm>``: the VM with the Promoted role of the clone, INFINITY;
 * ``order-vm-<vm>``: promote the clone, then start the VM (symmetrical, so the
   VM stops before the demote);
@@ -86,17 +88,42 @@ HYPERVISORS = HYPERVISOR_URIS
 PREFERRED_SCORE = 100
 STICKINESS = 200
 # Live migration goes over ssh to the target's migration name (role duplex.vmpair.hypervisor sets
-# up both). Given when the resource is created only: a changed parameter restarts a running VM
-# (VirtualDomain has no reload), so an older resource keeps what it has (see vm_cib_cmd).
+# up both). Given when the resource is created, or on request (migration_update): a changed
+# parameter restarts a running VM (VirtualDomain 4.12 and 4.16 have no reload action and mark no
+# parameter reloadable), so an older resource keeps what it has (see vm_commands).
 MIGRATION_PARAMS = {"migration_transport": "ssh", "migration_network_suffix": MIGRATION_SUFFIX}
+# Tunnelled migration (the default): the source libvirtd opens the qemu+ssh connection to the target
+# itself (--p2p) and sends the guest's memory through it (--tunnelled), so no QEMU port opens and
+# nothing crosses the link in clear. The empty --migrateuri= stops VirtualDomain from adding its own
+# tcp:NODE-vmpair:PORT URI (the agent takes a --migrateuri= in migrate_options before any it would
+# make, and strips it from the options): libvirt refuses a migration URI with --tunnelled.
+# Without it (migration_tunnelled=false) the agent passes tcp:NODE-vmpair:PORT, QEMU's own TCP
+# stream to the target's replication address, unencrypted.
+TUNNELLED_OPTIONS = "--p2p --tunnelled --migrateuri="
+# The instance parameters that decide how a live migration travels: never changed on a running VM
+# by an ordinary update (see vm_commands).
+MIGRATION_KEYS = (*MIGRATION_PARAMS, "migrate_options")
 # the keys of resource_ids() that name constraints
 CONSTRAINT_KEYS = ("colocation", "order", "location", "promote_only")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 ProtectedVm = collections.namedtuple(
     "ProtectedVm",
-    ["name", "level", "host", "drbd_resource", "config", "hypervisor", "force_stop", "stop_timeout", "move_to", "live"],
-    defaults=(None, False),
+    [
+        "name",
+        "level",
+        "host",
+        "drbd_resource",
+        "config",
+        "hypervisor",
+        "force_stop",
+        "stop_timeout",
+        "move_to",
+        "live",
+        "migration_tunnelled",
+        "migration_update",
+    ],
+    defaults=(None, False, True, False),
 )
 
 
@@ -119,6 +146,8 @@ def protected_vm(
     stop_timeout=DEFAULT_STOP_TIMEOUT,
     move_to=None,
     live=False,
+    migration_tunnelled=True,
+    migration_update=False,
 ):
     """A validated :class:`ProtectedVm`; raises VmCibError with a clear message."""
     if not name or not _NAME.match(str(name)):
@@ -150,6 +179,8 @@ def protected_vm(
         int(stop_timeout),
         str(move_to) if move_to else None,
         bool(live),
+        bool(migration_tunnelled),
+        bool(migration_update),
     )
 
 
@@ -167,6 +198,25 @@ def _op(name, interval, timeout, role=None):
     if role:
         op["role"] = role
     return op
+
+
+def migration_params(tunnelled=True):
+    """The VirtualDomain parameters of live migration: over ssh, tunnelled through it or not."""
+    params = dict(MIGRATION_PARAMS)
+    if tunnelled:
+        params["migrate_options"] = TUNNELLED_OPTIONS
+    return params
+
+
+def migration_pending(instance, tunnelled=True):
+    """Whether a VM resource's parameters (``instance``) migrate otherwise than wanted.
+
+    True when a VM resource made before (or with another ``migration_tunnelled``) still has its
+    old migration parameters: they change only when it is created, moved cold or asked to
+    (``migration_update``), because a changed parameter restarts a running VM.
+    """
+    want = migration_params(tunnelled)
+    return any((instance or {}).get(k) != want.get(k) for k in MIGRATION_KEYS)
 
 
 def desired_objects(vm):
@@ -204,7 +254,7 @@ def desired_objects(vm):
             "config": vm.config,
             "hypervisor": HYPERVISORS[vm.hypervisor],
             "force_stop": "true" if vm.force_stop else "false",
-            **MIGRATION_PARAMS,
+            **migration_params(vm.migration_tunnelled),
         },
         "meta": {"allow-migrate": "true" if live else "false", "resource-stickiness": str(STICKINESS)},
         "ops": [

@@ -24,6 +24,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.cib import
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_commands import vm_commands
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_objects import (
     VmCibError,
+    migration_pending,
     read_vm_objects,
     render_vm_objects,
 )
@@ -34,8 +35,10 @@ def ensure_vms_present(runner, vms, check_mode=False):
 
     Returns a :class:`~.cib.Result`: ``changed``, ``commands`` (the logical
     pcs commands, in order), ``diff`` (XML of the VMs' objects before/after)
-    and ``pushes`` (0 or 1). Nothing is pushed when nothing differs or in
-    check mode.
+    ``pushes`` (0 or 1) and ``migration_pending`` (the VMs whose resource
+    keeps migration parameters other than wanted, see
+    :func:`.vm_objects.migration_pending`). Nothing is pushed when nothing
+    differs or in check mode.
     """
     names = [vm.name for vm in vms]
     if len(set(names)) != len(names):
@@ -50,7 +53,13 @@ def ensure_vms_present(runner, vms, check_mode=False):
         for vm in vms:
             tx.run_all(vm_commands(tx.file_runner, vm, read_vm_objects(cib, vm.name)))
         before = render_vm_objects(cib, names)
-        after = render_vm_objects(tx.cib(), names) if tx.commands else before
+        final = tx.cib() if tx.commands else cib
+        after = render_vm_objects(final, names) if tx.commands else before
+        pending = []
+        for vm in vms:
+            now = read_vm_objects(final, vm.name)["vm"]
+            if now is not None and migration_pending(now["instance"], vm.migration_tunnelled):
+                pending.append(vm.name)
         if tx.commands and not check_mode:
             tx.push()
         return Result(
@@ -59,4 +68,5 @@ def ensure_vms_present(runner, vms, check_mode=False):
             before=before,
             after=after,
             pushes=int(tx.pushed),
+            migration_pending=pending,
         )

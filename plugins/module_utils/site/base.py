@@ -47,6 +47,7 @@ DEFAULTS = {
     "vmpair_witness_tie_breaker": "lowest",
     "vmpair_witness_port": 5403,
     "vmpair_links_shared_with_vms": False,
+    "vmpair_migration_tunnelled": True,
 }
 # Pair-level variables read from the first host of each pair (group vars land on both).
 PAIR_VARS = (
@@ -64,6 +65,7 @@ PAIR_VARS = (
     "vmpair_witness_tie_breaker",
     "vmpair_sync_rtt_limit_ms",
     "vmpair_links_shared_with_vms",
+    "vmpair_migration_tunnelled",
 )
 # vmpair_firewall is a role option (duplex.vmpair.network) that the site model also reads: none leaves
 # the host's ports open, which check_site warns about.

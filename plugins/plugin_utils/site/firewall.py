@@ -25,7 +25,8 @@ KNET_PORT = 5405
 # The TCP ports DRBD resources of protected VMs are given (drbd_alloc).
 DRBD_PORTS = "%d-%d" % (DEFAULT_BASE_PORT, DEFAULT_MAX_PORT)
 # QEMU's migration data ports as libvirt hands them out (qemu.conf migration_port_min/max), and
-# ssh, libvirt's migration control channel (role duplex.vmpair.hypervisor).
+# ssh, libvirt's migration control channel (role duplex.vmpair.hypervisor). A tunnelled migration
+# (vmpair_migration_tunnelled, the default) sends the data through the ssh connection: no data port.
 MIGRATION_PORTS = "49152-49215"
 SSH_PORT = 22
 
@@ -41,6 +42,8 @@ RULES = (
     ("libvirt live migration (ssh control channel)", "tcp", str(SSH_PORT), "replication", False),
     ("libvirt live migration (QEMU data ports)", "tcp", MIGRATION_PORTS, "replication", True),
 )
+# The rule a tunnelled migration does not need.
+QEMU_DATA_RULE = RULES[-1][0]
 
 
 def _peer_addresses(links, peer, carries):
@@ -48,8 +51,12 @@ def _peer_addresses(links, peer, carries):
     return sorted(a for a in found if a)
 
 
-def pair_rules(hosts, links):
-    """{host: [rule, ...]}: what each host of a validated pair (site.build_pair) lets in from its peer."""
+def pair_rules(hosts, links, migration_tunnelled=True):
+    """{host: [rule, ...]}: what each host of a validated pair (site.build_pair) lets in from its peer.
+
+    With ``migration_tunnelled`` the QEMU migration data ports are left out: the guest's memory
+    goes through libvirt's ssh connection.
+    """
     out = {}
     for host in hosts:
         peer = [h for h in hosts if h != host][0]
@@ -57,7 +64,7 @@ def pair_rules(hosts, links):
         out[host] = [
             {"purpose": purpose, "protocol": protocol, "port": port, "sources": sources[carries], "closed": closed}
             for purpose, protocol, port, carries, closed in RULES
-            if sources[carries]
+            if sources[carries] and not (migration_tunnelled and purpose == QEMU_DATA_RULE)
         ]
     return out
 

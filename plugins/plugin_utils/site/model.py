@@ -89,6 +89,14 @@ def _check_settings(chk, pair, hosts, hostvars):
             "%r is not a qdevice algorithm." % (algorithm,),
             "Use ffsplit (recommended for two nodes) or lms.",
         )
+    tunnelled = pair_value(hostvars, hosts, "vmpair_migration_tunnelled")
+    if not isinstance(tunnelled, bool):
+        chk.add(
+            where,
+            "vmpair_migration_tunnelled",
+            "%r is not true or false." % (tunnelled,),
+            "Leave it out (true: live migration is tunnelled through libvirt's ssh connection).",
+        )
     winner = pair_value(hostvars, hosts, "vmpair_fence_race_winner") or hosts[0]
     if winner not in hosts:
         chk.add(
@@ -101,6 +109,7 @@ def _check_settings(chk, pair, hosts, hostvars):
         "token_ms": token,
         "fence_delay": delay,
         "fence_race_winner": winner,
+        "migration_tunnelled": tunnelled is not False,
     }
 
 
@@ -183,7 +192,7 @@ def build_pair(chk, pair, hosts, hostvars, witnesses, site_addresses=None, site_
     two_node = witness is None
     if two_node and len(chk.problems) == before:  # no witness, and none was needed: a fence race
         site_quorum.warn_two_node(chk, pair, hosts, settings["fence_race_winner"], settings["fence_delay"])
-    firewall = site_firewall.pair_rules(hosts, links)
+    firewall = site_firewall.pair_rules(hosts, links, settings["migration_tunnelled"])
     chk.check = "pair"
     site_firewall.check_pair_tools(chk, pair, hosts, hostvars, firewall)
     return {
@@ -202,6 +211,8 @@ def build_pair(chk, pair, hosts, hostvars, witnesses, site_addresses=None, site_
         "fence_race_winner": settings["fence_race_winner"] if two_node else None,
         "fence_delay": settings["fence_delay"],
         "token_ms": settings["token_ms"],
+        # live migration tunnelled through libvirt's ssh connection (vm_resources' migration_tunnelled)
+        "migration_tunnelled": settings["migration_tunnelled"],
         "vms": sorted(vm["name"] for vm in vms),
         # each VM's vmpair_vms entry with its defaults filled (site/vms.py), by name
         "vm_settings": {vm["name"]: vm for vm in vms},

@@ -88,3 +88,21 @@ def test_every_cib_update_keeps_how_the_vm_is_stopped(playbook):
     for vm in vms:
         assert vm["force_stop"] == "{{ %s.force_stop }}" % entry, vm
         assert vm["stop_timeout"] == "{{ %s.stop_timeout }}" % entry, vm
+
+
+@pytest.mark.parametrize("playbook", ["protect.yml", "failover.yml", os.path.join("tasks", "migrate_vm.yml")])
+def test_every_cib_update_passes_the_pair_s_migration_setting(playbook):
+    """vm_resources' migration_tunnelled defaults to true: a playbook that left it out would create (or, with
+    migration_update, convert) a resource against a pair's vmpair_migration_tunnelled: false. Only failover.yml's
+    cold move converts an existing resource (migration_update), and only when the VM really moves."""
+    with open(os.path.join(PLAYBOOKS, playbook)) as f:
+        book = yaml.safe_load(f)
+    calls = [c for c in _module_calls(book, "duplex.vmpair.vm_resources") if c.get("state", "present") == "present"]
+    assert calls, playbook
+    for call in calls:
+        assert call["migration_tunnelled"] == "{{ __vmpair_site.pair.migration_tunnelled }}", call
+    updates = [c["migration_update"] for c in calls if "migration_update" in c]
+    if playbook == "failover.yml":
+        assert updates == ["{{ __vmpair_locate.vms[0].running_on | default(none, true) != __vmpair_target_node }}"]
+    else:
+        assert updates == []

@@ -263,10 +263,10 @@ def test_firewall_rules_let_in_the_peer_only_on_the_links_that_carry_each_servic
     assert [(r["protocol"], r["port"], r["sources"], r["closed"]) for r in rules["hv-east"]] == [
         ("udp", "5405", ["10.10.0.2", "10.10.1.2"], True),  # corosync knet on both cluster links
         ("tcp", "7790-7999", ["10.10.0.2"], True),  # DRBD on the replication link only
-        ("tcp", "22", ["10.10.0.2"], False),  # libvirt migration's ssh: the controller needs it too
-        ("tcp", "49152-49215", ["10.10.0.2"], True),  # QEMU migration data
+        ("tcp", "22", ["10.10.0.2"], False),  # libvirt migration's ssh, which carries the tunnelled memory too
     ]
-    assert [r["sources"] for r in rules["hv-west"]] == [["10.10.0.1", "10.10.1.1"]] + [["10.10.0.1"]] * 3
+    assert [r["sources"] for r in rules["hv-west"]] == [["10.10.0.1", "10.10.1.1"]] + [["10.10.0.1"]] * 2
+    assert result["pairs"]["pair_mail"]["migration_tunnelled"] is True
     # The witness role asks these hosts for their route to the witness's address.
     assert result["witnesses"]["qw1"]["clients"] == [
         {"pair": "pair_mail", "host": "hv-east", "witness_address": "192.0.2.30"},
@@ -287,8 +287,9 @@ def test_no_firewall_on_a_pair_host_is_a_warning_that_names_its_open_ports():
         "pair_mail",
     )
     assert "open to any host" in warning.message
-    for port in ("UDP 5405", "TCP 7790-7999", "TCP 49152-49215"):
+    for port in ("UDP 5405", "TCP 7790-7999"):
         assert port in warning.message
+    assert "49152" not in warning.message  # migration is tunnelled through ssh: QEMU's data ports stay shut
     assert "TCP 22 " not in warning.message  # ssh is never closed, so none opens nothing more there
     assert "auto" in warning.fix  # and hv-west, on the default auto, has no finding: one warning in all
 
@@ -316,6 +317,26 @@ def test_an_unknown_firewall_tool_is_an_error():
     assert (problem.where, problem.variable) == ("pair pair_mail host hv-west", "vmpair_firewall")
     assert "'iptables' is not a firewall tool" in problem.message
     assert "nftables" in problem.fix
+
+
+def test_plain_migration_opens_qemu_s_data_ports_from_the_peer_s_replication_address_only():
+    pairs, witnesses, hostvars = site()
+    set_pair_var(hostvars, "vmpair_migration_tunnelled", False)
+    result = site_model.build_site(pairs, witnesses, hostvars)
+    pair = result["pairs"]["pair_mail"]
+    assert pair["migration_tunnelled"] is False
+    assert [(r["purpose"], r["port"], r["sources"]) for r in pair["firewall"]["hv-east"]][-1] == (
+        "libvirt live migration (QEMU data ports)",
+        "49152-49215",
+        ["10.10.0.2"],
+    )
+
+
+def test_vmpair_migration_tunnelled_must_be_a_boolean():
+    pairs, witnesses, hostvars = site()
+    set_pair_var(hostvars, "vmpair_migration_tunnelled", "no")
+    problem = only_problem(pairs, witnesses, hostvars)
+    assert problem.variable == "vmpair_migration_tunnelled" and "'no' is not true or false" in problem.message
 
 
 def test_two_links_on_one_interface_are_refused():

@@ -826,6 +826,9 @@ def test_module_with_the_site_model_runs_every_reader(tools, run_module, monkeyp
     monkeypatch.setattr(pair_info.platform, "node", lambda: "hv-east")
     code, result = run_module(pair_info.main, {"pair": PAIR, "host": "hv-east", "vms": GUEST}, check_mode=True)
     assert code == 0 and result["redundant"] is True and result["changed"] is False
+    # The capture's vm-guest1 was made before live migration (no migration parameters at all):
+    # pending, but no finding (migrate.yml refuses to move it live and says why).
+    assert result["vms"][0]["migration_pending"] is True and result["vms"][0]["migration_ready"] is False
     assert [call[0][0].rsplit("/", 1)[1] for call in fake.calls] == [
         "corosync-quorumtool",
         "corosync-cfgtool",
@@ -847,3 +850,63 @@ def test_module_host_needs_pair(tools, run_module):
     tools("healthy")
     code, result = run_module(pair_info.main, {"host": "hv-east"})
     assert code == 1 and "pair" in result["msg"]
+
+
+# ---------------------------------------------------------------------------
+# migration_pending: a VM resource whose live migration is not what the pair asks yet
+
+
+@pytest.mark.parametrize(
+    "params, tunnelled, pending",
+    [
+        ("", True, True),  # made before live migration (the capture itself): no finding, see below
+        (
+            '<nvpair id="a" name="migration_transport" value="ssh"/>'
+            '<nvpair id="b" name="migration_network_suffix" value="-vmpair"/>',
+            True,
+            True,
+        ),  # made before tunnelled migration
+        (
+            '<nvpair id="a" name="migration_transport" value="ssh"/>'
+            '<nvpair id="b" name="migration_network_suffix" value="-vmpair"/>'
+            '<nvpair id="c" name="migrate_options" value="--p2p --tunnelled --migrateuri="/>',
+            True,
+            False,
+        ),
+        (
+            '<nvpair id="a" name="migration_transport" value="ssh"/>'
+            '<nvpair id="b" name="migration_network_suffix" value="-vmpair"/>',
+            False,
+            False,
+        ),
+    ],
+)
+def test_a_vm_resource_with_other_migration_parameters_is_a_migration_pending_warning(params, tunnelled, pending):
+    from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_state_components import (
+        BOOKWORM,
+        GUEST,
+        PAIR,
+    )
+
+    cib = text("vm_ha", "cib_resources").replace(
+        '<nvpair id="vm-guest1-instance_attributes-config"',
+        params + '<nvpair id="vm-guest1-instance_attributes-config"',
+    )
+    outs = dict(BOOKWORM.outputs("vm_ha"), cib_resources=state_base.Output(0, cib, ""))
+    kwargs = {"host": "hv-east", "vms": GUEST, "read": BOOKWORM.reader("vm_ha"), "uname": "hv-east"}
+    result = state.build_facts(outs, pair=dict(PAIR, migration_tunnelled=tunnelled), **kwargs)
+    assert result["vms"][0]["protected"] is True
+    assert result["vms"][0]["migration_pending"] is pending
+    found = [f for f in result["findings"] if "migration_pending" in f["message"]]
+    assert [f["severity"] for f in found] == (["warning"] if pending and params else [])
+    if found:
+        assert found[0]["subject"] == "guest1"
+        assert found[0]["message"].startswith("VM guest1: migration_pending: its resource vm-guest1 still has")
+        assert "duplex.vmpair.failover -e vm=guest1" in found[0]["fix"]
+    # without the CIB's resources (cibadmin failed) nothing is claimed
+    outs["cib_resources"] = state_base.Output(1, "", "cibadmin: connection refused")
+    assert state.build_facts(outs, pair=PAIR, **kwargs)["vms"][0]["migration_pending"] is None
+
+
+def test_pair_info_reads_the_cib_s_resources_for_the_vms_check():
+    assert state.commands(["vms"])["cib_resources"] == ["cibadmin", "--query", "--scope", "resources"]

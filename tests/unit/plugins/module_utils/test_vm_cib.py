@@ -94,6 +94,7 @@ def test_one_ha_vm_exact_commands_and_one_push(cib):
             "pcs", "resource", "create", "vm-mail", "ocf:heartbeat:VirtualDomain",
             "config=/etc/vmpair/domains/mail.xml", "hypervisor=xen:///system", "force_stop=false",
             "migration_transport=ssh", "migration_network_suffix=-vmpair",
+            "migrate_options=--p2p --tunnelled --migrateuri=",
             "op", "monitor", "interval=10s", "timeout=30s",
             "op", "start", "interval=0s", "timeout=90s",
             "op", "stop", "interval=0s", "timeout=120s",
@@ -121,6 +122,8 @@ def test_one_ha_vm_exact_commands_and_one_push(cib):
     # the objects are in the real CIB file, and a second run has nothing to do
     objects = vm_cib_objects.read_vm_objects(ET.parse(cib).getroot(), "mail")
     assert objects["vm"]["instance"]["hypervisor"] == "xen:///system"
+    assert objects["vm"]["instance"]["migrate_options"] == "--p2p --tunnelled --migrateuri="
+    assert result.data["migration_pending"] == []
     assert objects["clone_meta"]["promotable"] == "true"
     module.calls.clear()
     again = vm_cib.ensure_vms_present(runner_for(cib, module), [vm("mail", hypervisor="xen")])

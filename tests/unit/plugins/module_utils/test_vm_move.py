@@ -13,6 +13,8 @@ follow maintenance.yml: the moves of enter, the standby (crm_attribute, what pcs
 sets) and the way back.
 """
 
+import xml.etree.ElementTree as ET
+
 import pytest
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import vm_objects as vm_cib_objects
@@ -167,3 +169,71 @@ def test_standby_with_a_vm_still_on_the_node_restarts_it_which_enter_refuses_to_
     graph, _output = simulate(running, tmp_path)
     assert ("stop", EAST) in graph.resource_ops("vm-vm1") and ("start", WEST) in graph.resource_ops("vm-vm1")
     assert not graph.has("migrate_to", "vm-vm1")
+
+
+# ---------------------------------------------------------------------------
+# how a live migration travels: tunnelled through libvirt's ssh connection (migrate_options)
+
+
+def _plain(path):
+    """Make vm-vm1 what a resource made before tunnelled migration is: no migrate_options."""
+    runner_for(path).run(["pcs", "-f", path, "resource", "update", "vm-vm1", "migrate_options="])
+
+
+def test_a_new_vm_migrates_tunnelled_and_a_plain_one_over_qemu_tcp(cib):
+    result = vm_cib.ensure_vms_present(runner_for(cib), [vm("t1"), vm("p1", migration_tunnelled=False)])
+    assert result.data["migration_pending"] == []
+    root = ET.parse(cib).getroot()
+    tunnelled = vm_cib_objects.read_vm_objects(root, "t1")["vm"]["instance"]
+    plain = vm_cib_objects.read_vm_objects(root, "p1")["vm"]["instance"]
+    assert tunnelled["migrate_options"] == "--p2p --tunnelled --migrateuri="
+    assert tunnelled["migration_transport"] == "ssh" and tunnelled["migration_network_suffix"] == "-vmpair"
+    assert "migrate_options" not in plain and plain["migration_transport"] == "ssh"
+    tool("crm_verify", "-x", cib)
+
+
+def test_changing_the_migration_options_of_a_running_vm_restarts_it(running, tmp_path):
+    # Why an existing resource is not converted in place: VirtualDomain has no reload.
+    _plain(running)
+    graph, _output = simulate(running, tmp_path)
+    assert graph.resource_ops("vm-vm1") == [("start", EAST), ("stop", EAST)]
+
+
+def test_an_existing_plain_resource_is_left_running_and_reported_pending(running, tmp_path):
+    _plain(running)
+    simulate(running, tmp_path, save=running)
+    result = vm_cib.ensure_vms_present(runner_for(running), [vm("vm1"), vm("vm2", host=WEST)])
+    assert not result.changed, result.commands
+    assert result.data["migration_pending"] == ["vm1"]
+    # a live move keeps it as it is too (a parameter change would restart it instead of migrating it)
+    graph, commands = move(running, tmp_path, [vm("vm1", move_to=WEST, live=True)])
+    assert not any(c[:3] == ["pcs", "resource", "update"] for c in commands)
+    assert graph.has("migrate_to", "vm-vm1", EAST) and not graph.has("start", "vm-vm1")
+
+
+def test_a_cold_move_with_migration_update_converts_it_without_another_restart(running, tmp_path):
+    _plain(running)
+    simulate(running, tmp_path, save=running)
+    result = vm_cib.ensure_vms_present(runner_for(running), [vm("vm1", move_to=WEST, migration_update=True)])
+    assert ["pcs", "resource", "update", "vm-vm1", "migrate_options=--p2p --tunnelled --migrateuri="] in result.commands
+    assert result.data["migration_pending"] == []
+    graph, _output = simulate(running, tmp_path, save=running)
+    assert graph.resource_ops("vm-vm1") == [("start", WEST), ("stop", EAST)]
+
+
+def test_opting_out_leaves_a_tunnelled_resource_alone_until_asked(running, tmp_path):
+    result = vm_cib.ensure_vms_present(runner_for(running), [vm("vm1", migration_tunnelled=False)])
+    assert not result.changed and result.data["migration_pending"] == ["vm1"]
+    result = vm_cib.ensure_vms_present(
+        runner_for(running), [vm("vm1", migration_tunnelled=False, migration_update=True)]
+    )
+    assert result.commands == [["pcs", "resource", "update", "vm-vm1", "migrate_options="]]
+    assert result.data["migration_pending"] == []
+
+
+def test_migration_pending_compares_every_migration_parameter():
+    tunnelled = vm_cib_objects.migration_params(True)
+    assert not vm_cib_objects.migration_pending(tunnelled, True)
+    assert vm_cib_objects.migration_pending(tunnelled, False)
+    assert vm_cib_objects.migration_pending({"migration_transport": "ssh"}, True)
+    assert vm_cib_objects.migration_pending({}, False)
