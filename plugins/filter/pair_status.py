@@ -13,11 +13,12 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.duplex.vmpair.plugins.module_utils.health import status
 
 
-def pair_status(seen, pair, missing=None):
-    if not isinstance(seen, dict):
-        raise AnsibleFilterError("pair_status: the input must map the host read to its pair_info result")
+def pair_status(results, pair):
+    if not isinstance(results, dict):
+        raise AnsibleFilterError("pair_status: the input must map each host of the pair to its pair_info result")
     try:
-        return status.pair_status(pair, seen, missing or [])
+        seen, missing = status.split_results(results)
+        return status.pair_status(pair, seen, missing)
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError("pair_status: %s is missing from the pair_info result" % exc) from exc
 

@@ -213,8 +213,8 @@ mirror:
       description: Each resource with name, peer (its connection's name), role, peer_role, connection (Connected,
         Connecting, StandAlone ...), replication (Established, SyncSource, SyncTarget ...), disk and peer_disk (the
         worst volume's), suspended, protocol (A or C), out_of_sync_kib, resyncing, resync_percent, resync_eta_s,
-        resync_progressing (every resyncing volume moves data now: running, not paused or suspended, with a time
-        left and a speed above 0 from C(/proc/drbd)) and volumes (per volume the same, with minor,
+        resync_progressing (every resyncing volume moves data now (running, not paused or suspended, with a time
+        left and a speed above 0 from C(/proc/drbd))) and volumes (per volume the same, with minor,
         resync_speed_kib_s and resync_suspended, DRBD's reason when the resync is suspended, else null).
       type: list
       elements: dict

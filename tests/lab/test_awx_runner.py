@@ -281,3 +281,21 @@ def test_a_template_whose_playbook_is_not_in_the_project_fails(launch):
         assert_reaches_the_hosts(job)
     assert "the playbook: validation.yml could not be found" in job.out, str(job)
     assert job.rc not in (0, UNREACHABLE_EXIT), str(job)
+
+
+def test_status_with_a_limit_that_names_no_pair_fails_naming_vmpair_pairs(launch):
+    """ "vmpair status" launched with a limit of the witness alone reads no pair: it must fail, naming the
+    group, rather than end green with nothing shown."""
+    job = launch(prompted("vmpair status", limit="qw1"))
+    assert (job.status, job.rc) == ("failed", 2), str(job)
+    assert [f for f in job.failures() if "No pair was read: no host of the group vmpair_pairs" in f], str(job)
+    assert job.tasks("runner_on_unreachable") == [], str(job)
+
+
+def test_status_shows_each_pair_whose_hosts_do_not_answer(launch):
+    """The docs' site, whose hosts do not answer: each pair is tried on its hosts and shown as unknown."""
+    job = launch(TEMPLATES["vmpair status"])
+    assert_reaches_the_hosts(job)
+    for pair, hosts in (("pair_mail", "hv-east, hv-west"), ("pair_web", "hv-north, hv-south")):
+        assert "pair %s: no host answered (%s): its state is unknown" % (pair, hosts) in job.out, str(job)
+    assert "status: 2 pair(s); 0 VM(s)" in job.out, str(job)

@@ -196,9 +196,31 @@ def table(rows):
                 )
             )
     widths = [max(len(line[col]) for line in lines) for col in range(len(HEADER) - 1)]
-    return [
-        "  ".join(cell.ljust(width) for cell, width in zip(line[:-1], widths)) + "  " + line[-1] for line in lines
-    ]
+    # The last column is not padded (no trailing blanks); module_utils run on Python 3.9: no zip(strict=).
+    return ["  ".join(line[col].ljust(widths[col]) for col in range(len(widths))) + "  " + line[-1] for line in lines]
+
+
+def split_results(results):
+    """{host: registered pair_info result or None} -> (seen, missing).
+
+    ``seen``: the hosts whose pair_info answered; ``missing``: the hosts asked that did not (no result:
+    unreachable; or a failed one). A skipped result is a host not asked (its peer answered).
+    """
+    seen, missing = {}, []
+    for host in sorted(results):
+        result = results[host]
+        if isinstance(result, dict) and result.get("skipped"):
+            continue
+        if (
+            isinstance(result, dict)
+            and not result.get("failed")
+            and not result.get("unreachable")
+            and "findings" in result
+        ):
+            seen[host] = result
+        else:
+            missing.append(host)
+    return seen, missing
 
 
 def pair_status(pair, seen, missing=()):
@@ -211,7 +233,14 @@ def pair_status(pair, seen, missing=()):
     report = pair_report(pair, seen, missing, "never")
     read_from = sorted(seen)
     if not read_from:
-        report["status"] = {"read_from": None, "vms": [], "hosts": None, "links": None, "witness": None, "fencing": None}
+        report["status"] = {
+            "read_from": None,
+            "vms": [],
+            "hosts": None,
+            "links": None,
+            "witness": None,
+            "fencing": None,
+        }
         report["lines"] = [
             "pair %s: no host answered (%s): its state is unknown" % (pair, ", ".join(sorted(missing)) or "none asked")
         ]
@@ -241,7 +270,9 @@ def pair_status(pair, seen, missing=()):
     lines += ["  " + status[key] for key in ("hosts", "links", "witness", "fencing")]
     for item in report["findings"]:
         if item["severity"] != "info":
-            lines.append("  %s %s %s: %s" % (item["severity"].upper(), item["component"], item["subject"], item["message"]))
+            lines.append(
+                "  %s %s %s: %s" % (item["severity"].upper(), item["component"], item["subject"], item["message"])
+            )
     report["status"] = status
     report["lines"] = lines
     return report

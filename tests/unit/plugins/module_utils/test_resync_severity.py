@@ -69,7 +69,10 @@ def test_a_progressing_resync_is_a_warning_on_both_sides(state_name, host):
 
 
 def test_the_hourly_validate_at_critical_stays_green_through_a_normal_resync():
-    seen = {"hv-east": crafted("mirror_resync_source", "hv-east"), "hv-west": crafted("mirror_resync_target", "hv-west")}
+    seen = {
+        "hv-east": crafted("mirror_resync_source", "hv-east"),
+        "hv-west": crafted("mirror_resync_target", "hv-west"),
+    }
     report = pair_report("pair_lab", seen, [], "critical")
     assert (report["failed"], report["redundant"], report["counts"]["critical"]) == (False, False, 0)
     assert pair_report("pair_lab", seen, [], "warning")["failed"] is True

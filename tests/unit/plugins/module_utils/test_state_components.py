@@ -186,12 +186,12 @@ def test_events2_records_of_drbd_84():
             "devices": {0: {"minor": 100, "disk": "UpToDate"}},
             "peer_devices": {
                 ("peer", 0): {
-                        "replication": "Established",
-                        "peer_disk": "UpToDate",
-                        "out_of_sync_kib": 0,
-                        "done": None,
-                        "resync_suspended": None,
-                    }
+                    "replication": "Established",
+                    "peer_disk": "UpToDate",
+                    "out_of_sync_kib": 0,
+                    "done": None,
+                    "resync_suspended": None,
+                }
             },
         }
     }

@@ -33,7 +33,12 @@ def test_healthy_pair_table_names_every_vm_and_host():
         "started on hv-east",
     ]
     vm = report["status"]["vms"][0]
-    assert (vm["name"], vm["running_on"], vm["can_fail_over"], vm["failover_to"]) == ("guest1", "hv-east", True, "hv-west")
+    assert (vm["name"], vm["running_on"], vm["can_fail_over"], vm["failover_to"]) == (
+        "guest1",
+        "hv-east",
+        True,
+        "hv-west",
+    )
 
 
 def test_after_a_failover_the_table_says_where_it_runs_and_why_it_cannot_fail_over():
@@ -45,7 +50,9 @@ def test_after_a_failover_the_table_says_where_it_runs_and_why_it_cannot_fail_ov
     )
     assert "  hosts: hv-east OFFLINE; hv-west online, DC" in lines
     assert "  links: link 0 DOWN to hv-east; link 1 DOWN to hv-east; bond0 (repl) 2/2 members up" in lines
-    assert any(line.startswith("  fencing: enabled;") and "last action: reboot of hv-east, success" in line for line in lines)
+    assert any(
+        line.startswith("  fencing: enabled;") and "last action: reboot of hv-east, success" in line for line in lines
+    )
     assert "  CRITICAL vm guest1: VM guest1 (ha, on hv-west) cannot fail over: hv-east is offline" in lines
 
 
@@ -89,7 +96,9 @@ def test_summary_of_healthy_pairs_and_the_same_findings_as_validate_from_that_ho
     seen = {"hv-east": facts("vm_ha", "hv-east")}
     report = status.pair_status("pair_lab", seen)
     assert report["findings"] == pair_report("pair_lab", seen, [], "never")["findings"]
-    assert status.status_summary([report]) == "status: 1 pair(s); 1 VM(s): 1 protected, 1 can fail over now; all redundant"
+    assert (
+        status.status_summary([report]) == "status: 1 pair(s); 1 VM(s): 1 protected, 1 can fail over now; all redundant"
+    )
 
 
 def test_a_pair_without_vms():
