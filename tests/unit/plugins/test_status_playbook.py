@@ -84,7 +84,8 @@ def test_status_reads_the_pair_once_and_writes_the_json_report(tmp_path):
 
 def test_the_peer_is_read_when_the_first_host_does_not_answer(tmp_path):
     proc, out, report_file = run_status(tmp_path, FIRST_SILENT)
-    assert "UNREACHABLE" in out and pair_info_runs(out) == ["hv-west"], out
+    # Tried on hv-east (UNREACHABLE), then read on hv-west.
+    assert "fatal: [hv-east]: UNREACHABLE!" in out and pair_info_runs(out) == ["hv-east", "hv-west"], out
     assert proc.returncode != 0, out  # ansible-playbook's code for an unreachable host
     report = json.loads(report_file.read_text())["pairs"]["pair_mail"]
     assert report["checked_from"] == ["hv-west"]
