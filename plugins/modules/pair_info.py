@@ -86,7 +86,8 @@ notes:
     C(events2) records but has not been run in the lab. Unit tests parse outputs captured from these versions.
   - "Severities: C(critical): protection is gone now for something (a VM could not fail over, the cluster cannot
     decide, or the next single failure would stop protected VMs); C(warning): a redundancy is reduced but the next
-    single failure is still survived; C(info): worth knowing (the last fencing action, a VM away from its
+    single failure is still survived, or a resync that progresses (redundancy returns by itself, in the time the
+    finding gives; a paused, suspended or stalled resync is C(critical)); C(info): worth knowing (the last fencing action, a VM away from its
     preferred host)."
   - O(fail_on_unhealthy) with the C(until) task keyword makes a "wait until the cluster is formed" task.
 author:
@@ -211,8 +212,10 @@ mirror:
     resources:
       description: Each resource with name, peer (its connection's name), role, peer_role, connection (Connected,
         Connecting, StandAlone ...), replication (Established, SyncSource, SyncTarget ...), disk and peer_disk (the
-        worst volume's), suspended, protocol (A or C), out_of_sync_kib, resyncing, resync_percent, resync_eta_s and
-        volumes (per volume the same, with minor).
+        worst volume's), suspended, protocol (A or C), out_of_sync_kib, resyncing, resync_percent, resync_eta_s,
+        resync_progressing (every resyncing volume moves data now (running, not paused or suspended, with a time
+        left and a speed above 0 from C(/proc/drbd))) and volumes (per volume the same, with minor,
+        resync_speed_kib_s and resync_suspended, DRBD's reason when the resync is suspended, else null).
       type: list
       elements: dict
   sample:
@@ -250,6 +253,10 @@ vms:
     no_failover_reason:
       description: Why there is no failover node, or null.
       type: str
+    resync_eta_s:
+      description: While the only thing that keeps the VM from failing over is its mirror's resync and that resync
+        progresses, the seconds until it ends (from C(/proc/drbd)); null otherwise.
+      type: int
     peer_copy_uptodate:
       description: The copy on the other node is connected and UpToDate.
       type: bool

@@ -322,6 +322,52 @@ def test_schedules_name_templates_and_use_schedule_options_only():
     assert any(s["unified_job_template"] in validate for s in data["controller_schedules"]), "no schedule for validate"
 
 
+def test_the_hourly_validate_pages_only_when_protection_is_gone_and_a_daily_one_catches_the_rest():
+    """A normal resync is a warning: the hourly job runs at critical so it stays green through one (its
+    extra_data answers the survey question); a daily one at warning catches a cut link."""
+    data = job_templates()
+    validate = templates_for("validate")[0]
+    asked = {q["variable"]: q for q in validate["survey_spec"]["spec"]}
+    levels = {}
+    for schedule in data["controller_schedules"]:
+        if schedule["unified_job_template"] != validate["name"]:
+            continue
+        extra = schedule.get("extra_data") or {}
+        assert set(extra) <= set(asked), "schedule %r: extra_data %s is not asked by the survey" % (
+            schedule["name"],
+            extra,
+        )
+        level = extra.get("vmpair_validate_fail_on", asked["vmpair_validate_fail_on"]["default"])
+        assert level in asked["vmpair_validate_fail_on"]["choices"]
+        levels[re.search(r"FREQ=(\w+)", schedule["rrule"]).group(1)] = level
+    assert levels == {"HOURLY": "critical", "DAILY": "warning"}
+
+
+def test_the_documented_notification_uses_the_awx_modules_options():
+    """docs/awx.md: the notification on failure of the scheduled validate, as awx.awx tasks; the collection
+    itself configures none (its data has no notification), which the docs must say."""
+    with open(os.path.join(REPO_ROOT, "docs", "awx.md")) as fh:
+        text = fh.read()
+    section = text[text.index("### A notification when the scheduled validate fails") :]
+    assert "The collection does\nnot configure one" in section
+    tasks = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
+    used = {}
+    for task in tasks:
+        module = [k for k in task if k.startswith("awx.awx.")][0]
+        used.setdefault(module, []).append(task[module])
+    assert sorted(used) == ["awx.awx.job_template", "awx.awx.notification_template"]
+    for module, calls in used.items():
+        options = awx_module_options(module.split(".")[-1])
+        for args in calls:
+            assert not set(args) - options, "%s: %s are not options" % (module, sorted(set(args) - options))
+    types = [args["notification_type"] for args in used["awx.awx.notification_template"]]
+    assert types == ["email", "webhook"]
+    attach = used["awx.awx.job_template"][0]
+    assert attach["name"] in [t["name"] for t in templates_for("validate")]
+    assert attach["notification_templates_error"][0] == used["awx.awx.notification_template"][0]["name"]
+    assert not [k for k in job_templates() if "notification" in k], "the data defines a notification: fix docs/awx.md"
+
+
 # ----------------------------------------------------------------------------- surveys
 def surveys():
     for template in job_templates()["controller_templates"]:

@@ -281,3 +281,26 @@ def test_a_template_whose_playbook_is_not_in_the_project_fails(launch):
         assert_reaches_the_hosts(job)
     assert "the playbook: validation.yml could not be found" in job.out, str(job)
     assert job.rc not in (0, UNREACHABLE_EXIT), str(job)
+
+
+def test_status_with_a_limit_that_names_no_pair_fails_naming_vmpair_pairs(launch):
+    """ "vmpair status" launched with a limit of the witness alone reads no pair: it must fail, naming the
+    group, rather than end green with nothing shown."""
+    job = launch(prompted("vmpair status", limit="qw1"))
+    assert (job.status, job.rc) == ("failed", 2), str(job)
+    assert [f for f in job.failures() if "No pair was read: no host of the group vmpair_pairs" in f], str(job)
+    assert job.tasks("runner_on_unreachable") == [], str(job)
+
+
+def test_status_tries_each_pair_on_its_first_host_then_on_the_peer(launch):
+    """The docs' site, whose hosts do not answer: each pair is tried on its first host, then on its peer, each
+    once. When no pair host answers at all, Ansible ends the run after that play (every host of the play is
+    UNREACHABLE): no table, the recap says it."""
+    job = launch(TEMPLATES["vmpair status"])
+    assert_reaches_the_hosts(job)
+    tried = [(host, task) for _c, host, task, _p in job.tasks("runner_on_unreachable")]
+    first = "Read the pair's live state on its first host (changes nothing)"
+    peer = "Read it on the peer when the first host did not answer"
+    assert sorted(tried) == sorted([("hv-east", first), ("hv-north", first), ("hv-west", peer), ("hv-south", peer)]), (
+        str(job)
+    )

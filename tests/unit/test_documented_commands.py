@@ -69,6 +69,10 @@ a new documented command fails it until it is listed here):
     ansible-playbook -i INVENTORY duplex.vmpair.split_brain -e vm=web1 -e survivor=hv-east [-e confirm=yes]
 - docs/operations.md#9, syntax + unreachable:
     ansible-playbook -i INVENTORY duplex.vmpair.site
+- docs/operations.md#10, syntax + unreachable, and against the container lab (molecule/default/user_paths.yml):
+    ansible-playbook -i INVENTORY duplex.vmpair.status
+- docs/operations.md#11, syntax + unreachable, and against the container lab (molecule/default/user_paths.yml):
+    ansible-playbook -i INVENTORY duplex.vmpair.status -e vmpair_status_json_report=out/status.json
 - docs/protect.md#1, syntax + unreachable (check mode):
     ansible-playbook -i inventory.yml duplex.vmpair.protect --check --diff
 - docs/protect.md#2, syntax + unreachable:

@@ -19,7 +19,7 @@ __metaclass__ = type  # noqa: UP001
 
 import re
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.common.findings import CRITICAL, finding
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.findings import CRITICAL, WARNING, finding
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import PROC_DRBD, ParseError
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.parse import parse_dump_xml
 from ansible_collections.duplex.vmpair.plugins.module_utils.health.base import error_text, to_int
@@ -37,6 +37,8 @@ _PROC_LEFT = re.compile(r"sync'ed:.*\((\d+)/(\d+)\)([KM])")
 _PROC_FINISH = re.compile(r"finish:\s*(\d+):(\d+):(\d+)")
 _PROC_SPEED = re.compile(r"speed:\s*([\d,]+)")
 _SYNCING = ("SyncSource", "SyncTarget", "PausedSyncS", "PausedSyncT", "StartingSyncS", "StartingSyncT")
+# The replication states of a resync that moves data now (a paused or starting one does not).
+_RUNNING_SYNC = ("SyncSource", "SyncTarget")
 _DISK_ORDER = ("Diskless", "Failed", "Inconsistent", "Outdated", "DUnknown", "Consistent", "UpToDate")
 
 
@@ -45,7 +47,9 @@ def parse_events2(text):
 
     Each state: ``role``, ``suspended``, ``connections`` {peer name: {connection,
     peer_role}}, ``devices`` {volume: {minor, disk}} and ``peer_devices``
-    {(peer name, volume): {replication, peer_disk, out_of_sync_kib, done}}.
+    {(peer name, volume): {replication, peer_disk, out_of_sync_kib, done, resync_suspended}}
+    (``resync_suspended``: None when not suspended, else DRBD's reason: user, peer,
+    dependency).
     Raises ParseError on a line that is not an events2 record.
     """
     resources = {}
@@ -76,7 +80,9 @@ def parse_events2(text):
             }
         elif kind == "peer-device":
             done = values.get("done")
+            suspended = values.get("resync-suspended")
             res["peer_devices"][(peer, to_int(values.get("volume")))] = {
+                "resync_suspended": suspended if suspended not in (None, "no") else None,
                 "replication": values.get("replication"),
                 "peer_disk": values.get("peer-disk"),
                 "out_of_sync_kib": to_int(values.get("out-of-sync")),
@@ -152,6 +158,7 @@ def _resource_facts(name, state, config, proc_minors, uname):
                 "resync_percent": pdev.get("done") if pdev.get("done") is not None else proc.get("percent"),
                 "resync_eta_s": proc.get("eta_s"),
                 "resync_speed_kib_s": proc.get("speed_kib_s"),
+                "resync_suspended": pdev.get("resync_suspended"),
             }
         )
     replications = [v["replication"] for v in volumes if v["replication"]]
@@ -173,8 +180,19 @@ def _resource_facts(name, state, config, proc_minors, uname):
         "resyncing": bool(syncing),
         "resync_percent": min(percents) if percents else None,
         "resync_eta_s": max(etas) if etas else None,
+        "resync_progressing": bool(syncing) and all(_progressing(v) for v in syncing),
         "volumes": volumes,
     }
+
+
+def _progressing(volume):
+    """A volume's resync moves data now: running (not paused or suspended), with a speed above 0 where the
+    kernel gives one and a time left (8.4's /proc/drbd gives both; without them it cannot be told)."""
+    if volume["replication"] not in _RUNNING_SYNC or volume["resync_suspended"]:
+        return False
+    if volume["resync_speed_kib_s"] is not None and volume["resync_speed_kib_s"] <= 0:
+        return False
+    return bool(volume["resync_eta_s"])
 
 
 def mirror_facts(events2, dump_xml, proc_text, uname=None):
@@ -220,6 +238,38 @@ def duration(seconds):
     if hours:
         return "%d h %d min" % (hours, minutes)
     return "%d min %d s" % (minutes, seconds) if minutes else "%d s" % seconds
+
+
+def minutes_left(seconds):
+    """Whole minutes, rounded up (at least 1): ``75`` -> ``2``."""
+    return max(1, (int(seconds) + 59) // 60)
+
+
+def redundancy_returns(res):
+    """``redundancy returns in about 2 min`` for a progressing resync, else None."""
+    if not res.get("resync_progressing") or res.get("resync_eta_s") is None:
+        return None
+    return "redundancy returns in about %d min" % minutes_left(res["resync_eta_s"])
+
+
+def stall_reason(res):
+    """Why a resync moves no data, or None when it progresses (or does not resync)."""
+    if not res["resyncing"] or res.get("resync_progressing"):
+        return None
+    volumes = [v for v in res.get("volumes") or [] if v.get("replication") in _SYNCING] or [res]
+    for volume in volumes:
+        replication = volume.get("replication")
+        if replication in ("PausedSyncS", "PausedSyncT"):
+            return "the resync is paused (%s: another resync it depends on runs first, or drbdadm pause-sync)" % (
+                replication
+            )
+        if volume.get("resync_suspended"):
+            return "the resync is suspended (%s)" % volume["resync_suspended"]
+        if replication in ("StartingSyncS", "StartingSyncT"):
+            return "the resync has not started (%s)" % replication
+        if volume.get("resync_speed_kib_s") is not None and volume["resync_speed_kib_s"] <= 0:
+            return "the resync makes no progress (speed 0 K/sec)"
+    return "the resync shows no progress (no speed or time left known)"
 
 
 def resync_text(res):
@@ -289,14 +339,30 @@ def resource_findings(res, vm=None):
                 "resyncs by itself." % peer,
             )
         )
+    elif res["resyncing"] and redundancy_returns(res):
+        # A resync that moves data: redundancy is reduced for a while, and comes back by itself.
+        out.append(
+            finding(
+                WARNING,
+                "mirror",
+                name,
+                "%s is %s; %s (the copy on the target is not usable until it ends)"
+                % (what, resync_text(res), redundancy_returns(res)),
+                "Nothing to do: the resync runs by itself; do not fail over or migrate meanwhile. If it stops "
+                "progressing, validate reports it as critical.",
+            )
+        )
     elif res["resyncing"]:
         out.append(
             finding(
                 CRITICAL,
                 "mirror",
                 name,
-                "%s is %s; the copy on the target is not usable until it ends" % (what, resync_text(res)),
-                "Wait for the resync (it runs by itself); do not fail over or migrate meanwhile.",
+                "%s is %s, but %s; the copy on the target is not usable until it ends"
+                % (what, resync_text(res), stall_reason(res)),
+                "Read drbdadm status %s and journalctl -k | grep %s on both hosts: drbdadm resume-sync %s "
+                "resumes a resync paused by hand; otherwise check the replication link and the resync rate "
+                "(vmpair_drbd_resync_rate)." % (name, name, name),
             )
         )
     elif res["peer_disk"] != "UpToDate":

@@ -17,7 +17,7 @@ __metaclass__ = type  # noqa: UP001
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.findings import CRITICAL, INFO, WARNING, finding
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import DEFAULT_LEVEL
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import resource_name
-from ansible_collections.duplex.vmpair.plugins.module_utils.health.mirror import resync_text
+from ansible_collections.duplex.vmpair.plugins.module_utils.health.mirror import minutes_left, resync_text
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_objects import migration_pending, resource_ids
 
 # The level a mirror's DRBD protocol gives.
@@ -76,6 +76,7 @@ def vm_facts(vms, nodes, pacemaker, mirror, domains, local_node=None, instances=
         peer_copy = None
         failover_to = None
         why_not = None
+        resync_eta = None
         if res is not None and item is not None:
             here_primary = res["role"] == "Primary"
             copy_disk = res["peer_disk"] if here_primary else res["disk"]
@@ -95,6 +96,9 @@ def vm_facts(vms, nodes, pacemaker, mirror, domains, local_node=None, instances=
                 )
             else:
                 failover_to = target
+            if res["resyncing"] and res.get("resync_progressing") and copy_disk != "UpToDate":
+                # The copy comes back by itself: how long until it does.
+                resync_eta = res.get("resync_eta_s")
         out.append(
             {
                 "name": name,
@@ -121,9 +125,15 @@ def vm_facts(vms, nodes, pacemaker, mirror, domains, local_node=None, instances=
                     item is not None and instances and (instances.get(ids["vm"]) or {}).get("migration_transport")
                 ),
                 "migration_tunnelled": tunnelled,
+                "resync_eta_s": resync_eta,
             }
         )
     return out
+
+
+def _only_resync(vm):
+    """The VM's only gap is its copy's resync (its peer is usable): the reason vm_facts gives then."""
+    return (vm["no_failover_reason"] or "").startswith("the copy on ") or vm["failover_to"] is not None
 
 
 def _protect_fix(name):
@@ -206,7 +216,21 @@ def vm_findings(facts, preferred_node=None):
                     )
                 )
             continue
-        if vm["level"] == "ha" and vm["failover_to"] is None:
+        resyncing = vm.get("resync_eta_s") is not None
+        if resyncing and (vm["failover_to"] is None or not vm["peer_copy_uptodate"]) and _only_resync(vm):
+            # A normal resync (after a host came back, or the initial copy): reduced for minutes, not gone.
+            out.append(
+                finding(
+                    WARNING,
+                    "vm",
+                    name,
+                    "VM %s (%s, on %s) cannot fail over until its mirror's resync ends: redundancy returns in about "
+                    "%d min" % (name, vm["level"], vm["running_on"], minutes_left(vm["resync_eta_s"])),
+                    "Nothing to do: the resync runs by itself; do not move the VM meanwhile. If it stops "
+                    "progressing, validate reports it as critical.",
+                )
+            )
+        elif vm["level"] == "ha" and vm["failover_to"] is None:
             out.append(
                 finding(
                     CRITICAL,

@@ -81,6 +81,7 @@ PLAYBOOK_VARS = (
     "vmpair_drbd_secret",
     "vmpair_validate_fail_on",
     "vmpair_validate_json_report",
+    "vmpair_status_json_report",
     "vmpair_rolling_pairs",
     "vmpair_rolling_apt_upgrade",
     "vmpair_rolling_update_tasks",

@@ -40,6 +40,11 @@ def test_report_of_a_pair_with_a_silent_host(tmp_path):
     assert proc.returncode != 0, out
     assert "UNREACHABLE" in out and "hv-west" in out
     document = json.loads(report_file.read_text())
+    # The schema status.yml writes too (playbooks/tasks/json_report.yml, tests/unit/plugins/test_status_playbook.py).
+    assert set(document) == {"generated", "fail_on", "redundant", "pairs"}
+    assert set(document["pairs"]["pair_mail"]) == {
+        "pair", "redundant", "failed", "fail_on", "checked_from", "counts", "findings", "lines"
+    }  # fmt: skip
     assert document["redundant"] is False and document["fail_on"] == "critical"
     report = document["pairs"]["pair_mail"]
     assert report["checked_from"] == ["hv-east"] and report["failed"] is True

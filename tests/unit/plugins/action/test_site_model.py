@@ -93,7 +93,7 @@ def ansible_playbook(tmp_path, inventory, playbook, *args):
     (tmp_path / "inventory.yml").write_text(inventory)
     cmd = [ansible_command("ansible-playbook"), "-i", str(tmp_path / "inventory.yml"), playbook]
     return subprocess.run(
-        cmd + list(args), env=ansible_env(tmp_path), capture_output=True, text=True, timeout=120, check=False
+        cmd + list(args), env=ansible_env(tmp_path), capture_output=True, text=True, timeout=300, check=False
     )
 
 

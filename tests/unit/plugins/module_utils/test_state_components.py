@@ -185,7 +185,13 @@ def test_events2_records_of_drbd_84():
             "connections": {"peer": {"connection": "Connected", "peer_role": "Secondary"}},
             "devices": {0: {"minor": 100, "disk": "UpToDate"}},
             "peer_devices": {
-                ("peer", 0): {"replication": "Established", "peer_disk": "UpToDate", "out_of_sync_kib": 0, "done": None}
+                ("peer", 0): {
+                    "replication": "Established",
+                    "peer_disk": "UpToDate",
+                    "out_of_sync_kib": 0,
+                    "done": None,
+                    "resync_suspended": None,
+                }
             },
         }
     }
@@ -276,13 +282,15 @@ def test_resync_progress_and_time_left():
     )
     # /proc/drbd: "sync'ed: 66.7% (7576/8192)K": the percent is taken from what is left of the resync.
     assert (res["resync_percent"], res["resync_eta_s"]) == (7.5, 75)
+    # A resync that moves data (76 K/sec, 1:15 left) is a warning, with when redundancy returns.
+    assert res["resync_progressing"] is True
     assert gaps(target) == [
         (
-            "critical",
+            "warning",
             "mirror",
             "vmpair-test",
             "mirror vmpair-test is resyncing (SyncTarget), 7.5 % done, about 1 min 15 s left, 8 MiB out of sync; "
-            "the copy on the target is not usable until it ends",
+            "redundancy returns in about 2 min (the copy on the target is not usable until it ends)",
         )
     ]
     source = mirror(facts("mirror_resync_source", "hv-east"), "vmpair-test")
