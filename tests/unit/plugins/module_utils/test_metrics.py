@@ -278,3 +278,40 @@ def test_the_filter_refuses_what_is_not_pair_info_results():
         prometheus_metrics({}, {"name": "p"})
     with pytest.raises(AnsibleFilterError, match="prometheus_metrics: "):
         prometheus_metrics({"hv-east": {"findings": [{"severity": "bad"}]}}, CONTAINER)
+
+
+def test_the_site_model_knows_the_metrics_settings():
+    """Set in group vars, vmpair_metrics and vmpair_metrics_textfile_dir are no unknown variables."""
+    import os
+
+    from ansible_collections.duplex.vmpair.plugins.action.site_model import known_variables
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "playbooks", "tasks", "metrics.yml")
+    with open(path, encoding="utf-8") as handle:
+        read = set(re.findall(r"\bvmpair_[a-z_]+\b", handle.read()))
+    assert {"vmpair_metrics", "vmpair_metrics_textfile_dir"} <= read
+    assert read <= set(known_variables())
+
+
+def test_docs_list_every_metric_with_its_labels_and_alert_only_on_real_ones():
+    import os
+
+    import yaml
+
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "monitoring.md")
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    rows = {name: labels.strip() for name, labels in re.findall(r"^\| `(duplex_vmpair_\w+)` \|([^|]*)\|", text, re.M)}
+    assert rows == {
+        metrics.PREFIX + name: ", ".join("`%s`" % label for label in labels) for name, labels, _help in metrics.METRICS
+    }
+    known = set(rows)
+    assert set(re.findall(r"\bduplex_vmpair_[a-z_]+\b", text)) - {"duplex_vmpair_"} <= known
+    blocks = re.findall(r"^```yaml\n(.*?)^```", text, re.M | re.S)
+    rules = [rule for block in blocks for group in yaml.safe_load(block)["groups"] for rule in group["rules"]]
+    alerts = {rule["alert"] for rule in rules}
+    assert {"VmpairVmNotProtected", "VmpairMirrorNotUpToDate", "VmpairNoQuorum", "VmpairWitnessVoteMissing"} <= alerts
+    assert "VmpairMetricsStale" in alerts
+    for rule in rules:
+        used = set(re.findall(r"\bduplex_vmpair_\w+", rule["expr"]))
+        assert used and used <= known, rule["alert"]
