@@ -315,3 +315,24 @@ def test_docs_list_every_metric_with_its_labels_and_alert_only_on_real_ones():
     for rule in rules:
         used = set(re.findall(r"\bduplex_vmpair_\w+", rule["expr"]))
         assert used and used <= known, rule["alert"]
+
+
+def test_the_molecule_parser_script_reads_the_file_as_the_assertions_name_it():
+    """molecule/default/files/prom_samples.py, which molecule/default/metrics.yml runs on the controller."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = os.path.join(
+        os.path.dirname(__file__), "..", "..", "..", "..", "molecule", "default", "files", "prom_samples.py"
+    )
+    text = render(CONTAINER, "healthy", "healthy_west", captures=Captures("trixie"), vms=[])
+    proc = subprocess.run([sys.executable, script], input=text, capture_output=True, text=True, check=True)
+    got = json.loads(proc.stdout)
+    assert set(got["types"].values()) == {"gauge"}
+    assert got["samples"]['duplex_vmpair_quorate{host="hv-east",pair="pair_lab"}'] == 1
+    assert got["samples"]['duplex_vmpair_link_up{host="hv-west",link="link1",linknumber="1",pair="pair_lab",peer="hv-east"}'] == 1  # fmt: skip
+    twice = text + text.splitlines()[2] + "\n"
+    refused = subprocess.run([sys.executable, script], input=twice, capture_output=True, text=True, check=False)
+    assert refused.returncode != 0
