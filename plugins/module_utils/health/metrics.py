@@ -191,7 +191,11 @@ def _host_metrics(out, pair, host, state):
     node_of = {node["host"]: node["name"] for node in pair.get("nodes") or []}
     me = node_of.get(host, host)
     peers = [node["name"] for node in pair.get("nodes") or [] if node["name"] != me]
-    names = {link.get("linknumber"): link["name"] for link in pair.get("cluster_links") or []}
+    names = {
+        link["linknumber"]: link["name"]
+        for link in pair.get("cluster_links") or []
+        if link.get("linknumber") is not None
+    }
     seen_links = {}
     for link in corosync.get("links") or []:
         for peer in link.get("peers") or []:
