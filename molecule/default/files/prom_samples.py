@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Read a Prometheus text-format file on stdin with prometheus_client's parser; print its samples as JSON.
 

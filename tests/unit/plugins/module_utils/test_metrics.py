@@ -154,7 +154,7 @@ def test_a_resync_in_bytes_ratio_and_seconds_left():
     assert value(samples, "mirror_uptodate", **target) == 0
     assert value(samples, "mirror_resync_done_ratio", **target) == pytest.approx(0.075)
     assert value(samples, "mirror_resync_remaining_seconds", **target) == 75
-    source = dict(target, host="hv-east")
+    source = {"pair": "pair_lab", "host": "hv-east", "resource": "vmpair-test", "vm": ""}
     assert value(samples, "mirror_resync_done_ratio", **source) == pytest.approx(0.133)
     assert value(samples, "mirror_resync_remaining_seconds", **source) == 82
     assert value(samples, "pair_redundant", pair="pair_lab") == 0
