@@ -73,15 +73,17 @@ HOST_VARS = ("vmpair_site", "vmpair_host_capacity", "vmpair_node_name", "vmpair_
 WITNESS_VARS = ("vmpair_site", "vmpair_witness_address", "vmpair_witness_port", "ansible_host", "vmpair_firewall")
 # Variables of check_site itself (set with -e or in group vars).
 CHECK_VARS = ("vmpair_check_strict", "vmpair_check_json_report", "vmpair_check_junit_report")
-# Variables the playbooks read themselves (protect.yml, validate.yml, rolling_update.yml), and the
-# options they document for -e and the AWX surveys (docs/operations.md, awx/job_templates.yml). Only
-# their names are checked: the values (secrets, from the vault) are never read on the controller by
+# Variables the playbooks read themselves (protect.yml, validate.yml and its tasks/metrics.yml,
+# rolling_update.yml), and the options they document for -e and the AWX surveys (docs/operations.md,
+# docs/monitoring.md, awx/job_templates.yml). Only their names are checked: the values (secrets, from the vault) are never read on the controller by
 # the site model.
 PLAYBOOK_VARS = (
     "vmpair_drbd_secret",
     "vmpair_validate_fail_on",
     "vmpair_validate_json_report",
     "vmpair_status_json_report",
+    "vmpair_metrics",
+    "vmpair_metrics_textfile_dir",
     "vmpair_rolling_pairs",
     "vmpair_rolling_apt_upgrade",
     "vmpair_rolling_update_tasks",
