@@ -112,7 +112,7 @@ importer: venv ## galaxy-importer (Galaxy's and Automation Hub's upload check) o
 debian13-root: ## the Debian 13 root of `make matrix` (.build/debian13; kept while its recipe holds)
 	scripts/debian13.sh root "$(DEBIAN13_TOOLS)"
 
-matrix: collections ## sanity and unit tests on ansible-core $(MATRIX_CORES), in a Debian 13 root (Python 3.13)
+matrix: collections ## sanity and tests/unit on ansible-core $(MATRIX_CORES), in a Debian 13 root (Python 3.13)
 	scripts/matrix.sh "$(DEBIAN13_TOOLS)" $(MATRIX_CORES)
 
 ee: deps ## execution environment: ansible-builder build, check_site and syntax checks in it (navigator)

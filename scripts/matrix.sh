@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make matrix`: ansible-test sanity and the unit tests on the newer ansible-core releases, each in
+# `make matrix`: ansible-test sanity and the product's unit tests (tests/unit; the lab's, bench's and
+# AWX's tests in tests/lab run once, in `make unit`) on the newer ansible-core releases, each in
 # the Debian 13 root (scripts/debian13.sh; they need Python 3.12 or later). The main pipeline
 # (`make sanity`, `make unit`, Molecule) runs on .venv's release. The cores run side by side, one
 # log each (.build/matrix-CORE.log), printed when both are done.
@@ -33,7 +34,7 @@ one_core() {
     # ansible-test wants the collection under ansible_collections/NS/NAME: one copy per core.
     in_core "$core" scripts/sanity.sh ".build/matrix-$core" --venv --requirements --python 3.13 --color no || status=1
     in_core "$core" env PYTHONPATH="$PWD/.build/collections" ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 \
-        pytest tests/unit tests/lab -q -p no:cacheprovider || status=1
+        pytest tests/unit -q -p no:cacheprovider || status=1
     return $status
 }
 
