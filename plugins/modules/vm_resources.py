@@ -205,6 +205,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary im
     HYPERVISORS,
     LEVELS,
     drbd_name,
+    vm_resource_id,
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_objects import VmCibError, protected_vm
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_present import ensure_vms_present
@@ -280,7 +281,7 @@ def pending_warnings(result, tunnelled):
     """One warning per VM whose live migration is not what O(migration_tunnelled) asks yet."""
     how = "tunnelled through ssh" if tunnelled else "over QEMU's own TCP connection"
     return [
-        f"VM {name}: migration_pending: its cluster resource (vm-{name}) keeps its old live-migration parameters, "
+        f"VM {name}: migration_pending: its cluster resource ({vm_resource_id(name)}) keeps its old live-migration parameters, "
         f"not {how}: changing them restarts a running VM. Fix: move it cold once (ansible-playbook "
         f"duplex.vmpair.failover -e vm={name}), or run duplex.vmpair.vm_resources with migration_update=true in a "
         "maintenance window."

@@ -88,7 +88,7 @@ def test_base64_of_a_text_that_holds_the_secret_is_found_at_every_alignment(tmp_
     # what a slurp of a file holding the key prints, or a base64 copy of such a file
     text = b"k" * before + KEY_TEXT.encode() + b"\n"
     (tmp_path / "slurped").write_bytes(b'{"content": "' + base64.b64encode(text) + b'"}')
-    _, result = run(tmp_path, [{"name": "corosync key", "value": KEY_TEXT}], tmp_path / "slurped")
+    _unused, result = run(tmp_path, [{"name": "corosync key", "value": KEY_TEXT}], tmp_path / "slurped")
     assert [f["form"] for f in result["found"]] == [("base64", "base64+1", "base64+2")[before % 3]]
 
 
@@ -98,7 +98,7 @@ def test_a_binary_key_is_found_as_bytes_base64_and_hex_in_either_case(tmp_path):
     (tmp_path / "hex").write_text("key=" + KEY.hex() + "\n")
     (tmp_path / "HEX").write_text("key=" + KEY.hex().upper() + "\n")
     secret = {"name": "key", "value_b64": base64.b64encode(KEY).decode()}
-    _, result = run(tmp_path, [secret], tmp_path)
+    _unused, result = run(tmp_path, [secret], tmp_path)
     assert places(result) == [
         (str(tmp_path / "HEX"), "HEX"),
         (str(tmp_path / "b64"), "base64"),
@@ -112,7 +112,7 @@ def test_a_binary_key_is_found_as_bytes_base64_and_hex_in_either_case(tmp_path):
 
 def test_a_json_escaped_secret_is_found(tmp_path):
     (tmp_path / "out.json").write_text(json.dumps({"module_args": {"password": BMC}}))
-    _, result = run(tmp_path, [{"name": "bmc", "value": BMC}], tmp_path / "out.json")
+    _unused, result = run(tmp_path, [{"name": "bmc", "value": BMC}], tmp_path / "out.json")
     assert places(result) == [(str(tmp_path / "out.json"), "json")]
 
 
@@ -124,7 +124,7 @@ def test_compressed_files_are_searched_decompressed(tmp_path, suffix, compress, 
     cib = ("<cib>" + "<nvpair name='x' value='y'/>" * 5000 + "<nvpair name='password' value='%s'/></cib>") % PASSWORD
     path = tmp_path / ("pe-input-7" + suffix)
     path.write_bytes(compress(cib.encode()))
-    _, result = run(tmp_path, [{"name": "bmc", "value": PASSWORD}], tmp_path)
+    _unused, result = run(tmp_path, [{"name": "bmc", "value": PASSWORD}], tmp_path)
     assert places(result) == [(str(path) + " (%s)" % kind, "raw")]
     assert result["found"][0]["first"][0]["offset"] == cib.index(PASSWORD)
     assert result["searched"]["decompressed"] == 1
@@ -132,7 +132,7 @@ def test_compressed_files_are_searched_decompressed(tmp_path, suffix, compress, 
 
 def test_a_damaged_compressed_file_is_reported_skipped_not_silently_passed(tmp_path):
     (tmp_path / "bad.bz2").write_bytes(b"BZh9" + b"\0" * 40)
-    _, result = run(tmp_path, [{"name": "bmc", "value": PASSWORD}], tmp_path)
+    _unused, result = run(tmp_path, [{"name": "bmc", "value": PASSWORD}], tmp_path)
     assert result["searched"]["skipped"] == [
         {"place": str(tmp_path / "bad.bz2") + " (bz2)", "why": "not decompressed: OSError"}
     ]
@@ -156,7 +156,7 @@ def test_a_command_output_is_searched_and_its_exit_code_kept(tmp_path):
     secrets = [{"name": "vnc", "value": PASSWORD, "allowed": []}]
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / "cib.xml").write_text("<graphics passwd='%s'/>" % PASSWORD)
-    _, result = run(
+    _unused, result = run(
         tmp_path,
         secrets,
         "--label",
@@ -184,7 +184,7 @@ def test_links_are_not_followed_and_excluded_paths_and_never_entered_dirs_are_no
     (tmp_path / "tree" / "dirlink").symlink_to(tmp_path / "real")
     (tmp_path / "tree" / "skip").mkdir()
     (tmp_path / "tree" / "skip" / "f").write_text(PASSWORD)
-    _, result = run(
+    _unused, result = run(
         tmp_path, [{"name": "vnc", "value": PASSWORD}], "--exclude", tmp_path / "tree" / "skip", tmp_path / "tree"
     )
     assert result["found"] == []
@@ -195,7 +195,7 @@ def test_links_are_not_followed_and_excluded_paths_and_never_entered_dirs_are_no
 
 
 def test_an_unreadable_file_is_reported_skipped(tmp_path):
-    _, result = run(tmp_path, [{"name": "vnc", "value": PASSWORD}], tmp_path / "absent")
+    _unused, result = run(tmp_path, [{"name": "vnc", "value": PASSWORD}], tmp_path / "absent")
     assert result["searched"]["skipped"] == [{"place": str(tmp_path / "absent"), "why": "No such file or directory"}]
 
 
@@ -235,18 +235,20 @@ def test_the_json_callback_output_is_counted_and_searched(tmp_path):
     out.write_text(
         "Monday 07 December 2026  02:30:00 +0000 (0:00:00.012) {x}\n" + json.dumps(doc, indent=4) + "\n===\n"
     )
-    _, result = run(tmp_path, [{"name": "bmc", "value": PASSWORD}], "--label", "controller:", "--playbook-json", out)
+    _unused, result = run(
+        tmp_path, [{"name": "bmc", "value": PASSWORD}], "--label", "controller:", "--playbook-json", out
+    )
     assert places(result) == [("controller:" + str(out), "raw")]
     assert result["playbooks"] == {
         "controller:" + str(out): {"plays": 1, "tasks": 2, "results": 3, "diffs": 1, "stats": doc["stats"]}
     }
     out.write_text("no JSON here\n{ not json\n")
-    _, result = run(tmp_path, [{"name": "bmc", "value": PASSWORD}], "--playbook-json", out)
+    _unused, result = run(tmp_path, [{"name": "bmc", "value": PASSWORD}], "--playbook-json", out)
     assert result["playbooks"] == {str(out): None}
 
 
 def test_short_base64_fragments_are_not_searched():
-    assert [name for name, _ in find_secrets.forms(b"abz")] == ["raw", "hex", "HEX"]
+    assert [name for name, _unused in find_secrets.forms(b"abz")] == ["raw", "hex", "HEX"]
     assert all(len(core) >= find_secrets.MIN_ENCODED for core in find_secrets.b64_cores(PASSWORD.encode()))
 
 
@@ -255,7 +257,7 @@ def test_a_file_hit_carries_the_file_mode_and_owner_and_a_command_hit_none(tmp_p
     (tmp_path / "authkey").chmod(0o400)
     (tmp_path / "copy.gz").write_bytes(gzip.compress(KEY_TEXT.encode()))
     (tmp_path / "copy.gz").chmod(0o644)
-    _, result = run(
+    _unused, result = run(
         tmp_path, [{"name": "k", "value": KEY_TEXT}], "--command", "out=cat %s" % (tmp_path / "authkey"), tmp_path
     )
     modes = {f["place"]: (f.get("mode"), f.get("uid")) for f in result["found"]}

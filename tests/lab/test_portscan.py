@@ -158,7 +158,7 @@ def test_a_drbd_port_open_to_the_peers_cluster_only_address_is_a_finding():
             return "open"
         return answer_of_a_right_lab(target, address, port, source)
 
-    findings, _, _ = judged(scans(leaky))
+    findings, _unused, _unused = judged(scans(leaky))
     assert findings == [
         "hv-west -> hv-east 172.31.95.11:7790 from 172.31.95.12: 7790 (DRBD) answers 172.31.95.12, which is not a "
         "documented source (172.31.94.12)"
@@ -171,7 +171,7 @@ def test_a_documented_source_that_is_dropped_is_a_finding():
             return "filtered"
         return answer_of_a_right_lab(target, address, port, source)
 
-    findings, _, _ = judged(scans(shut))
+    findings, _unused, _unused = judged(scans(shut))
     assert findings == [
         "hv-west -> hv-east 172.31.94.11:49152 from 172.31.94.12: 49152 (QEMU migration) does not let in its "
         "documented source 172.31.94.12 (filtered)"
@@ -186,7 +186,7 @@ def test_an_undocumented_listener_that_answers_is_a_finding():
             else answer_of_a_right_lab(target, address, port, source)
         )
 
-    findings, _, _ = judged(scans(pcsd))
+    findings, _unused, _unused = judged(scans(pcsd))
     assert len(findings) == 7  # from the peer and from the witness on each of three addresses, from the controller
     assert all("port 2224 answers" in f and "no rule documents it" in f for f in findings)
 
@@ -195,7 +195,7 @@ def test_the_canary_must_be_closed_behind_firewalld_and_open_behind_the_pair_tab
     def open_canary(target, address, port, source):
         return "open" if port == 7788 else answer_of_a_right_lab(target, address, port, source)
 
-    findings, _, _ = judged(scans(open_canary))
+    findings, _unused, _unused = judged(scans(open_canary))
     assert findings and all(f.startswith(("controller -> qw1", "hv-east -> qw1")) for f in findings)
     assert "canary 7788 (a listener on a port no rule names) answers" in findings[0]
 
@@ -204,7 +204,7 @@ def test_the_canary_must_be_closed_behind_firewalld_and_open_behind_the_pair_tab
             return "filtered"
         return answer_of_a_right_lab(target, address, port, source)
 
-    findings, _, _ = judged(scans(dropped_canary))
+    findings, _unused, _unused = judged(scans(dropped_canary))
     assert findings and all("must leave the host's other ports alone" in f for f in findings)
 
 
@@ -226,7 +226,7 @@ def test_a_peer_that_reaches_nothing_proves_nothing():
     def cut(target, address, port, source):
         return "filtered" if source in WEST else answer_of_a_right_lab(target, address, port, source)
 
-    findings, _, _ = judged(scans(cut))
+    findings, _unused, _unused = judged(scans(cut))
     assert (
         "hv-west -> hv-east: no address answered anything (open or reset) outside interception: the scan "
         in (findings[0])

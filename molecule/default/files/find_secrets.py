@@ -125,7 +125,7 @@ class Search:
         self.secrets = secrets
         self.label = label
         self.needles = [(s, name, needle) for s in secrets for name, needle in s.forms]
-        self.overlap = max((len(n) for _, _, n in self.needles), default=1) - 1
+        self.overlap = max((len(n) for _unused, _unused, n in self.needles), default=1) - 1
         self.hits = {}  # (secret name, form, place) -> {"count", "first": [{"line", "offset"}]}
         self.order = []
         self.files = 0
@@ -250,7 +250,9 @@ class Search:
         return {
             "found": found,
             "leaks": [f for f in found if not f["allowed"]],
-            "secrets": [{"name": s.name, "length": len(s.raw), "forms": [f for f, _ in s.forms]} for s in self.secrets],
+            "secrets": [
+                {"name": s.name, "length": len(s.raw), "forms": [f for f, _unused in s.forms]} for s in self.secrets
+            ],
             "searched": {
                 "label": self.label,
                 "files": self.files,
@@ -275,7 +277,7 @@ def playbook_summary(path):
     pos = 0 if text.startswith("{") else text.find("\n{") + 1
     while pos > 0 or text.startswith("{"):
         try:
-            doc, _ = decoder.raw_decode(text, pos)
+            doc, _unused = decoder.raw_decode(text, pos)
         except ValueError:
             doc = None
         if isinstance(doc, dict) and "plays" in doc and "stats" in doc:

@@ -97,7 +97,9 @@ def probe(address, port, timeout):
 def ports_of(target):
     """The ports worth probing on a target: what listens on it per ss, both ends of each documented TCP
     rule's range, ssh, pcsd's 2224 (which no rule opens), the canary, and the two interception ports."""
-    ports = {SSH_PORT, PCSD_PORT} | set(INTERCEPT_PORTS) | {port for _, port in parse_ss(target.get("listening", ""))}
+    ports = (
+        {SSH_PORT, PCSD_PORT} | set(INTERCEPT_PORTS) | {port for _unused, port in parse_ss(target.get("listening", ""))}
+    )
     if target.get("canary"):
         ports.add(int(target["canary"]))
     for rule in target.get("rules", []):
@@ -132,7 +134,7 @@ def parse_ss(text):
         if len(fields) < 4 or fields[0] != "LISTEN":
             continue
         local = fields[3]
-        host, _, port = local.rpartition(":")
+        host, _unused, port = local.rpartition(":")
         host = host.strip("[]").split("%")[0]
         try:
             out.append((host, int(port)))
@@ -159,7 +161,7 @@ def listens(listening, address, port):
 def port_range(port):
     """'7790-7999' or '22' or 22 -> (low, high)."""
     text = str(port)
-    low, _, high = text.partition("-")
+    low, _unused, high = text.partition("-")
     return int(low), int(high or low)
 
 

@@ -134,7 +134,7 @@ def fence_tasks():
 
 
 def fence_templar(options, **extra):
-    block_vars, _ = fence_tasks()
+    block_vars, _unused = fence_tasks()
     variables = role_vars(
         "cluster",
         __vmpair_fenced=PAIR_NODES[0],
@@ -149,7 +149,7 @@ def fence_templar(options, **extra):
 
 
 def fence_task(module, contains=""):
-    _, found = fence_tasks()
+    _unused, found = fence_tasks()
     hits = [t for t in found.values() if module_args(t, module) is not None and contains in t["name"]]
     assert len(hits) == 1, (module, contains, list(found))
     return hits[0]

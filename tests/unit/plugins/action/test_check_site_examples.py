@@ -45,6 +45,8 @@ def kind(data):
         return "links"
     if isinstance(data, dict) and all(k.startswith(("vmpair_", "vault_")) for k in data):
         return "pair vars"
+    if isinstance(data, dict) and set(data) == {"groups"}:
+        return "prometheus rules"  # docs/monitoring.md's alert rules (tests/unit/.../test_metrics.py checks them)
     return None
 
 
