@@ -257,15 +257,20 @@ def pacemaker_facts(crm_mon):
     return facts
 
 
+def _cib_resources(text):
+    """The root of ``cibadmin --query --scope resources``'s XML; ValueError when it is not XML."""
+    try:
+        return ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise ValueError("cannot parse the CIB's resources: %s" % exc) from exc
+
+
 def parse_instance_attributes(text):
     """``cibadmin --query --scope resources`` -> {primitive id: {instance parameter: value}}.
 
     Raises ValueError when the text is not CIB XML.
     """
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        raise ValueError("cannot parse the CIB's resources: %s" % exc) from exc
+    root = _cib_resources(text)
     out = {}
     for primitive in root.iter("primitive"):
         params = {}
@@ -283,10 +288,7 @@ def parse_stonith_targets(text):
     with neither asks its agent at fencing time, and is left out. Raises
     ValueError when the text is not CIB XML.
     """
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        raise ValueError("cannot parse the CIB's resources: %s" % exc) from exc
+    root = _cib_resources(text)
     targets = {}
     for primitive in root.iter("primitive"):
         if primitive.get("class") != "stonith":
