@@ -43,11 +43,11 @@ MATRIX_CORES ?= 2.20 2.21
 BUILD := $(CURDIR)/.build
 ORIG_PATH := $(PATH)
 
-# Tools the unit tests drive offline (pcs -f, crm_simulate, drbdadm -d, virsh test:///), plus git
-# and shellcheck for ansible-test sanity.
+# Tools the unit tests drive offline (pcs -f, crm_simulate, drbdadm -d, virsh test:///, nft and ip
+# in a private network namespace), plus git and shellcheck for ansible-test sanity.
 APT_TOOLS := pcs pacemaker pacemaker-cli-utils corosync corosync-qdevice corosync-qnetd \
 	drbd-utils lvm2 libvirt-clients libvirt-daemon resource-agents fence-agents \
-	git shellcheck
+	nftables iproute2 git shellcheck
 
 # The same tools in the Debian 13 root of `make matrix`, where fence-agents is a metapackage of
 # every agent (600 packages): only the agents the unit tests use, and ssh (the unit tests' plays

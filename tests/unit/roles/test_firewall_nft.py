@@ -44,6 +44,7 @@ def table(rules, host="hv-east"):
 def in_netns(script, timeout=60):
     need("unshare")
     need("nft")
+    need("ip")
     return subprocess.run(
         ["unshare", "--net", "sh", "-ec", script], capture_output=True, text=True, timeout=timeout, check=False
     )
