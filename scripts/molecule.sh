@@ -16,6 +16,9 @@
 # from requirements-CORE.txt, in the Debian 13 root (`make debian13-root` first; its venv is made
 # here when missing), through `scripts/debian13.sh run --core CORE --host-podman`, while the lab's
 # containers stay the host's. Each scenario's line says which ansible-core it ran on.
+#
+# MOLECULE_TEST_ARGS: more words for `molecule test`, e.g. "--destroy never" to keep a failed
+# scenario's lab for a look (then `make lab-down`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 declare -A core_of=()
@@ -78,7 +81,8 @@ run_scenario() {
     where=" (Debian 13 root, the host's podman and lab)"
   fi
   echo "molecule: scenario $s on $(core_version "$core")$where"
-  "${run[@]}" molecule test -s "$s" 2>&1 | python3 scripts/steptimes.py "$s" "${VMPAIR_TEST_TIMES:-}"
+  # shellcheck disable=SC2086  # MOLECULE_TEST_ARGS is words
+  "${run[@]}" molecule test -s "$s" ${MOLECULE_TEST_ARGS:-} 2>&1 | python3 scripts/steptimes.py "$s" "${VMPAIR_TEST_TIMES:-}"
 }
 
 failed=()
