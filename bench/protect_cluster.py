@@ -5,9 +5,10 @@
 
 Runs the module duplex.vmpair.vm_resources (the last step of protect.yml) against an offline CIB
 of a two-node pair with the real pcs, cibadmin and crm_verify, for 1, 10 and 50 VMs (three runs
-each, median), then the idempotent rerun, and counts the pcs and cibadmin calls and CIB pushes of
-each run. Also times the planning of protect.yml (allocation, resource file, both definitions) for
-the same counts.
+each, median), then the idempotent rerun, and counts the pcs, cibadmin and crm_verify calls (all
+the processes it starts) and CIB pushes of each run, and the seconds per VM. Since issue 26 the
+objects are built in one XML document in Python: three processes (query, crm_verify, push)
+whatever the count, where the pcs-per-object path started about 5.5 pcs processes per VM.
 
   .venv/bin/python bench/protect_cluster.py [COUNTS...]      (default: 1 10 50)
 
@@ -102,15 +103,19 @@ def main():
             "vms": count,
             "first_s": round(first, 2),
             "rerun_s": round(again, 2),
+            "s_per_vm": round(first / count, 3),
+            "processes": len(calls),
             "pcs_calls": sum(1 for c in calls if c.startswith("pcs")),
             "cibadmin_calls": sum(1 for c in calls if c.startswith("cibadmin")),
+            "crm_verify_calls": sum(1 for c in calls if c.startswith("crm_verify")),
             "pushes": runs[0][4],
             "rerun_pcs_calls": sum(1 for c in runs[0][3] if c.startswith("pcs")),
         }
         report.append(row)
         print(
-            f"{count:3d} VMs: cluster change {row['first_s']:.2f} s (median of {RUNS}), rerun {row['rerun_s']:.2f} s; "
-            f"{row['pcs_calls']} pcs + {row['cibadmin_calls']} cibadmin calls, {row['pushes']} CIB push; "
+            f"{count:3d} VMs: cluster change {row['first_s']:.2f} s (median of {RUNS}, {row['s_per_vm']:.3f} s/VM), "
+            f"rerun {row['rerun_s']:.2f} s; {row['processes']} processes: {row['pcs_calls']} pcs + "
+            f"{row['cibadmin_calls']} cibadmin + {row['crm_verify_calls']} crm_verify, {row['pushes']} CIB push; "
             f"rerun {row['rerun_pcs_calls']} pcs calls"
         )
     print(json.dumps(report))

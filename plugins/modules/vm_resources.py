@@ -20,8 +20,10 @@ description:
     Level C(recovery) forbids the cluster to promote DRBD anywhere but the VM's host, so the VM never starts on
     the peer by itself; moving it is running this module with the other host as O(vms[].host).
   - The level of a VM can be changed on a running VM; the VM is not restarted.
-  - Every change of one call, for all VMs, is one C(pcs cluster cib-push) of a CIB copy edited with C(pcs -f)
-    (one transaction). Check mode makes the same edits on the copy and does not push, so the diff is exact.
+  - Every change of one call, for all VMs, is one C(pcs cluster cib-push) of a CIB copy (one transaction, sent as a
+    diff). The copy is edited in one pass in Python (the same XML C(pcs) makes, without a C(pcs) process per
+    object) and checked with C(crm_verify) before the push. Check mode makes and checks the same copy and does not
+    push, so the diff is exact.
   - O(state=absent) removes the VMs' resources and constraints. By default the VMs and DRBD are stopped first;
     with O(leave_running=true) the cluster lets go of them while they keep running (how unprotecting starts).
   - Run it once per pair (C(run_once) on one host of the pair), because the CIB is the cluster's, not the host's.
@@ -126,7 +128,7 @@ options:
     type: bool
     default: false
 requirements:
-  - pcs 0.11, pacemaker-cli-utils (cibadmin, crm_resource), resource-agents and drbd-utils (for the agents'
+  - pcs 0.11, pacemaker-cli-utils (cibadmin, crm_verify, crm_resource), resource-agents and drbd-utils (for the agents'
     metadata) on the target host.
 seealso:
   - module: duplex.vmpair.fence_device
@@ -165,7 +167,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 commands:
-  description: The pcs commands (and refreshes) that were run, or would be in check mode, as argument lists.
+  description:
+    - The pcs commands (and refreshes) that were run, or would be in check mode, as argument lists.
+    - With O(state=present) the change is made in the CIB's XML in one pass; these are the pcs commands that make
+      the same change, in order (what C(pcs -f) would have run on the copy).
   returned: success
   type: list
   elements: list

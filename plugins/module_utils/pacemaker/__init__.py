@@ -4,5 +4,5 @@
 
 """Pacemaker through pcs: CIB readers and the CIB transaction (cib), cluster properties
 (properties), fence devices (fencing), and the resources and constraints of protected VMs
-(vm_objects, vm_commands, vm_present, vm_remove).
+(vm_objects, vm_edits, vm_present, vm_remove).
 """

@@ -16,7 +16,9 @@ Every module that looks at or changes the Pacemaker configuration uses this:
   values as CIB strings, durations, roles (Master = Promoted) and scores
   (+INFINITY = INFINITY);
 * :class:`CibTransaction`: a temporary copy of the CIB changed with
-  ``pcs -f COPY`` and pushed once as a diff;
+  ``pcs -f COPY`` (fence devices, properties, removal) or in Python
+  (:meth:`CibTransaction.write`, the protected VMs' objects), checked with
+  ``crm_verify`` and pushed once as a diff;
 * text for diffs (:func:`render_pairs`, :func:`element_xml`) and
   :class:`Result`, what every ``ensure_*`` function returns.
 """
@@ -33,7 +35,7 @@ import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import MASK, CommandRunner
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import MASK, CommandError, CommandRunner
 
 BOOTSTRAP_SET = "cib-bootstrap-options"
 MINUS_INFINITY = ("-INFINITY", "-infinity", "-inf")
@@ -88,6 +90,15 @@ def read_cib(runner):
         return ET.fromstring(result.stdout)
     except ET.ParseError as exc:
         raise PcsError(f"cannot parse the CIB returned by cibadmin --query: {exc}") from exc
+
+
+def parse_cib_file(path):
+    """The CIB in file ``path`` as an Element, comments kept (Python 3.8+), so that a diff against it is only ours."""
+    try:
+        parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True))
+    except TypeError:  # Python < 3.8
+        parser = None
+    return ET.parse(path, parser=parser).getroot()
 
 
 def verify_cib(runner):
@@ -324,14 +335,18 @@ def logical_command(cmd):
 
 
 class CibTransaction:
-    """A copy of the CIB changed with ``pcs -f`` and pushed once as a diff.
+    """A copy of the CIB changed with ``pcs -f`` or in Python, and pushed once as a diff.
 
     Use as a context manager: entering runs ``cibadmin --query`` into a
-    temporary ORIGINAL and COPY; ``pcs(*args)`` runs ``pcs -f COPY ARGS``,
-    ``push()`` runs ``pcs cluster cib-push COPY diff-against=ORIGINAL``
-    against the cluster (or the runner's CIB file). ``commands`` lists the
-    logical pcs commands run on the copy. Check mode: do everything but the
-    push, so the diff is exact.
+    temporary ORIGINAL and COPY; ``pcs(*args)`` runs ``pcs -f COPY ARGS``;
+    ``write(cib)`` replaces COPY with an Element changed in Python (see
+    :mod:`.vm_edits`) and ``verify()`` has ``crm_verify --xml-file COPY`` judge
+    it; ``push()`` runs ``pcs cluster cib-push COPY diff-against=ORIGINAL``
+    against the cluster (or the runner's CIB file): pcs sends only the
+    difference (``crm_diff``, ``cibadmin --patch``), which the CIB manager
+    checks against the schema. ``commands`` lists the logical pcs commands
+    run on the copy. Check mode: do everything but the push, so the diff is
+    exact.
     """
 
     def __init__(self, runner):
@@ -360,7 +375,34 @@ class CibTransaction:
         return False
 
     def cib(self, which="copy"):
-        return ET.parse(self.copy if which == "copy" else self.original).getroot()
+        return parse_cib_file(self.copy if which == "copy" else self.original)
+
+    def write(self, cib):
+        """Make COPY the Element ``cib`` (a CIB read with :meth:`cib` and changed in Python)."""
+        with open(self.copy, "w") as f:
+            f.write(ET.tostring(cib, encoding="unicode"))
+
+    def verify(self):
+        """Raise CommandError when ``crm_verify`` finds in COPY an error that ORIGINAL does not have.
+
+        A CIB may hold problems of its own before the change (no fence device yet with
+        ``stonith-enabled=true``, a foreign resource): those do not stop the change, new ones do.
+        """
+        copy = self.runner.run(["crm_verify", "--verbose", "--xml-file", self.copy], check_rc=False)
+        if copy.rc == 0:
+            return
+        original = self.runner.run(["crm_verify", "--verbose", "--xml-file", self.original], check_rc=False)
+        known = set((original.stdout + original.stderr).splitlines()) if original.rc != 0 else set()
+        new = [line for line in (copy.stdout + copy.stderr).splitlines() if line not in known]
+        if original.rc == 0 or any("error" in line.lower() for line in new):
+            detail = "\n".join(new).strip()
+            raise CommandError(
+                f"crm_verify refused the changed CIB (rc={copy.rc}), nothing was pushed: {detail}",
+                cmd=["crm_verify", "--verbose", "--xml-file", self.copy],
+                rc=copy.rc,
+                stdout=copy.stdout,
+                stderr=copy.stderr,
+            )
 
     def pcs(self, *args):
         cmd = pcs_cmd(self.file_runner, *args)

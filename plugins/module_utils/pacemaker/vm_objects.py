@@ -90,7 +90,7 @@ STICKINESS = 200
 # Live migration goes over ssh to the target's migration name (role duplex.vmpair.hypervisor sets
 # up both). Given when the resource is created, or on request (migration_update): a changed
 # parameter restarts a running VM (VirtualDomain 4.12 and 4.16 have no reload action and mark no
-# parameter reloadable), so an older resource keeps what it has (see vm_commands).
+# parameter reloadable), so an older resource keeps what it has (see vm_edits).
 MIGRATION_PARAMS = {"migration_transport": "ssh", "migration_network_suffix": MIGRATION_SUFFIX}
 # Tunnelled migration (the default): the source libvirtd opens the qemu+ssh connection to the target
 # itself (--p2p) and sends the guest's memory through it (--tunnelled), so no QEMU port opens and
@@ -101,7 +101,7 @@ MIGRATION_PARAMS = {"migration_transport": "ssh", "migration_network_suffix": MI
 # stream to the target's replication address, unencrypted.
 TUNNELLED_OPTIONS = "--p2p --tunnelled --migrateuri="
 # The instance parameters that decide how a live migration travels: never changed on a running VM
-# by an ordinary update (see vm_commands).
+# by an ordinary update (see vm_edits).
 MIGRATION_KEYS = (*MIGRATION_PARAMS, "migrate_options")
 # the keys of resource_ids() that name constraints
 CONSTRAINT_KEYS = ("colocation", "order", "location", "promote_only")

@@ -114,7 +114,10 @@ def test_one_ha_vm_exact_commands_and_one_push(cib):
     assert len(pushes) == 1
     assert pushes[0][:5] == ["pcs", "-f", cib, "cluster", "cib-push"]
     assert pushes[0][6].startswith("diff-against=")
-    assert all(c[1:3] == ["-f", pushes[0][5]] for c in module.pcs_calls()[:-1])
+    # built in Python: no pcs process but the push, the result judged by crm_verify before it
+    assert module.pcs_calls() == pushes
+    assert [c[0] for c in module.calls] == ["cibadmin", "crm_verify", "pcs"]
+    assert module.calls[1] == ["crm_verify", "--verbose", "--xml-file", pushes[0][5]]
     assert result.diff["before"] == ""
     assert '<primitive id="vm-mail"' in result.diff["after"]
     assert 'id="order-vm-mail"' in result.diff["after"]
@@ -161,6 +164,7 @@ def test_check_mode_leaves_the_file_alone(cib):
     result = vm_cib.ensure_vms_present(runner_for(cib, module), [vm("web", level="recovery")], check_mode=True)
     assert result.changed and len(result.commands) == 6 and result.data["pushes"] == 0
     assert module.pushes() == []
+    assert [c[0] for c in module.calls] == ["cibadmin", "crm_verify"]
     assert 'id="location-drbd-web-promote-only"' in result.diff["after"]
     with open(cib) as f:
         assert f.read() == before
@@ -175,6 +179,57 @@ def test_foreign_resource_with_our_id_refused(cib):
     tool("pcs", "-f", cib, "resource", "create", "vm-web", "ocf:heartbeat:Dummy")
     with pytest.raises(vm_cib_objects.VmCibError, match="vm-web exists as ocf:heartbeat:Dummy"):
         vm_cib.ensure_vms_present(runner_for(cib), [vm("web")])
+
+
+def test_id_of_ours_held_by_another_element_refused(cib):
+    tool("pcs", "-f", cib, "resource", "create", "colocation-vm-web", "ocf:heartbeat:Dummy")
+    with open(cib) as f:
+        before = f.read()
+    module = FakeModule()
+    with pytest.raises(vm_cib_objects.VmCibError, match="id 'colocation-vm-web' is already in use"):
+        vm_cib.ensure_vms_present(runner_for(cib, module), [vm("web")])
+    assert module.pushes() == []
+    with open(cib) as f:
+        assert f.read() == before
+
+
+def test_duplicate_of_our_constraint_refused(cib):
+    """pcs refused a colocation that duplicates another one (without --force): so does the Python path."""
+    vm_cib.ensure_vms_present(runner_for(cib), [vm("web")])
+    tool("pcs", "-f", cib, "constraint", "delete", "colocation-vm-web")
+    tool("pcs", "-f", cib, "constraint", "colocation", "add", "Started", "vm-web", "with", "Promoted",
+         "drbd-web-clone", "INFINITY", "id=theirs")  # fmt: skip
+    with pytest.raises(
+        vm_cib_objects.VmCibError, match="colocation-vm-web: duplicate constraint already exists \\(theirs\\)"
+    ):
+        vm_cib.ensure_vms_present(runner_for(cib), [vm("web")])
+
+
+def test_missing_agent_refused(tmp_path, base_cib):
+    from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_edits import CibEditor, vm_edits
+
+    editor = CibEditor(ET.parse(base_cib).getroot(), ocf_root=str(tmp_path))
+    with pytest.raises(vm_cib_objects.VmCibError, match="Agent 'ocf:linbit:drbd' is not installed.*drbd-utils"):
+        vm_edits(editor, vm("web"), vm_cib_objects.read_vm_objects(editor.cib, "web"))
+
+
+def test_crm_verify_judges_the_new_cib_not_the_old_problems(cib, tmp_path):
+    """Errors the CIB had before (no fence device with stonith-enabled) do not stop a change; new ones do."""
+    for device in ("fence_hv-east", "fence_hv-west"):
+        tool("pcs", "-f", cib, "stonith", "delete", device)
+    assert tool("crm_verify", "--xml-file", cib, check=False).returncode != 0
+    result = vm_cib.ensure_vms_present(runner_for(cib), [vm("web")])
+    assert result.data["pushes"] == 1
+    module = FakeModule()
+    with pacemaker_cib.CibTransaction(runner_for(cib, module)) as tx:
+        broken = tx.cib()
+        ET.SubElement(
+            broken.find("./configuration/constraints"), "rsc_order", {"id": "o", "first": "nothing", "then": "vm-web"}
+        )
+        tx.write(broken)
+        with pytest.raises(pacemaker_cib.CommandError, match="crm_verify refused the changed CIB"):
+            tx.verify()
+    assert module.pushes() == []
 
 
 def test_update_changes_only_what_differs(running):
@@ -205,7 +260,8 @@ def test_ten_vms_one_transaction(cib):
     assert len(module.pushes()) == 1
     recovery = sum(1 for v in vms if v.level == "recovery")
     assert len(result.commands) == 5 * len(vms) + recovery
-    assert len(module.pcs_calls()) == len(result.commands) + 1
+    # one document for all ten: the query, crm_verify, the push; no pcs process per object
+    assert [c[0] for c in module.calls] == ["cibadmin", "crm_verify", "pcs"]
     root = ET.parse(cib).getroot()
     ids = {el.get("id") for el in root.find("./configuration/constraints")}
     for v in vms:
