@@ -38,6 +38,8 @@ MOLECULE_CORES ?= default=2.21
 LAB_SUITES ?= bookworm trixie
 
 VENV := $(CURDIR)/.venv
+# pytest-xdist workers for `make unit` (auto: one per core; 0: no workers, one process)
+UNIT_WORKERS ?= auto
 # The newer ansible-core releases: sanity and unit tests in the Debian 13 root (requirements-CORE.txt)
 MATRIX_CORES ?= 2.20 2.21
 BUILD := $(CURDIR)/.build
@@ -104,7 +106,7 @@ sanity: venv collections ## ansible-test sanity on a copy at .build/sanity/ansib
 unit: venv collections ## pytest tests/unit (the product's tests) and tests/lab (the lab's, bench's, AWX's, scripts')
 	@if [[ -z "$$(find tests/unit tests/lab -name 'test_*.py' -o -name '*_test.py' 2>/dev/null | head -n 1)" ]]; then \
 	    echo "unit: no tests in tests/unit or tests/lab"; exit 0; fi; \
-	PYTHONPATH=$(ANSIBLE_COLLECTIONS_PATH)$${PYTHONPATH:+:$$PYTHONPATH} pytest tests/unit tests/lab -q
+	PYTHONPATH=$(ANSIBLE_COLLECTIONS_PATH)$${PYTHONPATH:+:$$PYTHONPATH} pytest tests/unit tests/lab -q -n $(UNIT_WORKERS)
 
 importer: venv ## galaxy-importer (Galaxy's and Automation Hub's upload check) on the built tarball, offline
 	scripts/galaxy-importer.sh
