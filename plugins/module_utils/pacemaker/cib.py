@@ -334,6 +334,14 @@ def logical_command(cmd):
     return list(cmd)
 
 
+def _refuses(line):
+    """A line of crm_verify's that stops a change: anything but a warning and the summary of warnings
+    (Pacemaker 3 calls a CIB with only warnings, such as the deprecated Master role, "invalid (with
+    warnings)"; its schema errors come on lines of their own without an "error:" prefix)."""
+    text = line.strip()
+    return bool(text) and not text.lower().startswith("warning:") and text != "Configuration invalid (with warnings)"
+
+
 class CibTransaction:
     """A copy of the CIB changed with ``pcs -f`` or in Python, and pushed once as a diff.
 
@@ -394,7 +402,7 @@ class CibTransaction:
         original = self.runner.run(["crm_verify", "--verbose", "--xml-file", self.original], check_rc=False)
         known = set((original.stdout + original.stderr).splitlines()) if original.rc != 0 else set()
         new = [line for line in (copy.stdout + copy.stderr).splitlines() if line not in known]
-        if original.rc == 0 or any("error" in line.lower() for line in new):
+        if any(_refuses(line) for line in new):
             detail = "\n".join(new).strip()
             raise CommandError(
                 f"crm_verify refused the changed CIB (rc={copy.rc}), nothing was pushed: {detail}",

