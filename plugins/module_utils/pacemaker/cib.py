@@ -39,7 +39,8 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import
 
 BOOTSTRAP_SET = "cib-bootstrap-options"
 MINUS_INFINITY = ("-INFINITY", "-infinity", "-inf")
-_ROLES = {"Master": "Promoted", "Slave": "Unpromoted"}
+# the role names before Pacemaker 2.1 (schema 3.7) and what they are now
+LEGACY_ROLES = {"Master": "Promoted", "Slave": "Unpromoted"}
 _INFINITY = {"INFINITY": "INFINITY", "+INFINITY": "INFINITY", "-INFINITY": "-INFINITY"}
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|msec|s|sec|m|min|h|hr)?\s*$", re.IGNORECASE)
 _UNIT_MS = {"ms": 1, "msec": 1, "s": 1000, "sec": 1000, "m": 60000, "min": 60000, "h": 3600000, "hr": 3600000}
@@ -133,7 +134,7 @@ def duration_ms(value):
 
 def normalize_role(value):
     """Roles by their Pacemaker 2.1 names: Master -> Promoted, Slave -> Unpromoted."""
-    return _ROLES.get(value, value)
+    return LEGACY_ROLES.get(value, value)
 
 
 def normalize_score(value):

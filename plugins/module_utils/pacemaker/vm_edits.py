@@ -24,7 +24,12 @@ import os
 import re
 import xml.etree.ElementTree as ET
 
-from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.cib import normalize_role, normalize_score, op_key
+from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.cib import (
+    LEGACY_ROLES,
+    normalize_role,
+    normalize_score,
+    op_key,
+)
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_objects import (
     MIGRATION_KEYS,
     VmCibError,
@@ -35,7 +40,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_objects
 # The schema from which Pacemaker knows the role names Promoted and Unpromoted (pcs:
 # PCMK_NEW_ROLES_CIB_VERSION); pcs writes Master and Slave into an older CIB.
 NEW_ROLES_SCHEMA = (3, 7)
-_LEGACY_ROLES = {"Promoted": "Master", "Unpromoted": "Slave"}
+_LEGACY_ROLES = {new: old for old, new in LEGACY_ROLES.items()}
 _SCHEMA = re.compile(r"^pacemaker-(\d+)\.(\d+)")
 OCF_ROOT = "/usr/lib/ocf/resource.d"
 # The Debian package of each agent (what pcs's "not installed" error means on Debian).

@@ -24,6 +24,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import copy
+
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.cib import CibTransaction, Result, node_names
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_edits import CibEditor, vm_edits
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.vm_objects import (
@@ -55,7 +57,7 @@ def ensure_vms_present(runner, vms, check_mode=False):
             for what, node in (("host", vm.host), ("move_to", vm.move_to)):
                 if nodes and node and node not in nodes:
                     raise VmCibError(f"VM {vm.name}: {what} {node} is not a cluster node ({', '.join(nodes)})")
-        editor = CibEditor(tx.cib("original"))
+        editor = CibEditor(copy.deepcopy(cib))
         for vm in vms:
             vm_edits(editor, vm, read_vm_objects(cib, vm.name))
         before = render_vm_objects(cib, names)

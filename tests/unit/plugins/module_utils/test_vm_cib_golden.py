@@ -15,6 +15,7 @@ Also the equivalence the other way: the pcs commands a step reports, run with th
 on the step's input, give the same CIB as the Python path.
 """
 
+import functools
 import shutil
 import xml.etree.ElementTree as ET
 
@@ -31,6 +32,12 @@ from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.cibsim im
 )
 
 CHAINS = golden.chains()
+
+
+@functools.cache
+def pcs_version():
+    """The installed pcs's version (0.11 on Debian 12, the release the golden CIBs come from; 0.12 on 13)."""
+    return tool("pcs", "--version").stdout.strip()
 
 
 def configuration(path):
@@ -60,7 +67,7 @@ def test_python_built_cib_equals_the_one_pcs_made(chain, tmp_path):
         assert result.diff["after"] == rendered(want, vms), step
         # one read, one judge, one push: no pcs process per object. Where the changed copy draws only warnings
         # (Pacemaker 3 on the schema 3.6 chain's deprecated Master role) the judge reads the original too.
-        judges = 2 if chain == "legacy" and not tool("pcs", "--version").stdout.startswith("0.11.") else 1
+        judges = 2 if chain == "legacy" and not pcs_version().startswith("0.11.") else 1
         assert [c[0] for c in module.calls] == ["cibadmin"] + ["crm_verify"] * judges + ["pcs"], (step, module.calls)
         assert module.calls[1][1:3] == ["--verbose", "--xml-file"]
         assert module.calls[-1][3:5] == ["cluster", "cib-push"] and module.calls[-1][6].startswith("diff-against=")
@@ -76,7 +83,7 @@ def test_python_built_cib_equals_the_one_pcs_made(chain, tmp_path):
 def test_reported_pcs_commands_make_the_same_cib_with_the_real_pcs(chain, step, tmp_path):
     """Replay the commands a step reports with the real pcs -f: the same configuration as the Python path."""
     require_tools()
-    version = tool("pcs", "--version").stdout.strip()
+    version = pcs_version()
     if not version.startswith("0.11."):
         # The Python path writes what pcs 0.11 (Debian 12) writes; pcs 0.12 (Debian 13) makes a configuration
         # that differs from it for the same commands, so the replay is compared on pcs 0.11 only. On Debian 13
