@@ -204,10 +204,11 @@ def check_watchdog(chk, pair, hosts, hostvars, sites, witness, witness_reported=
         # Pacemaker's stonith-watchdog-timeout: twice the watchdog's, as sbd(8) and Pacemaker advise.
         "stonith_watchdog_timeout": 2 * timeout,
         # stonith-timeout, and the pcmk_reboot/off_timeout of the devices in front of the watchdog:
-        # Pacemaker 2.1.5's fencer gives a topology 1.2 times the failed device's timeout in all, so
-        # a device that fails (a BMC gone with its site) must leave the watchdog's wait inside it:
-        # 1.2 x 120 s covers 70 s of wait after a device that gave up within 74 s (one try).
-        "stonith_timeout": max(120, 2 * timeout + 50),
+        # Pacemaker 2.1.5's fencer gives a whole topology 1.2 times the failed device's timeout, and a
+        # BMC gone with its site often hangs until that timeout (fence_redfish sets no timeout of its
+        # own; a lost route is a TCP connect timeout) instead of failing at once. So 1.2 x T must hold
+        # T + the watchdog's wait + 10 s: T = 5 x (wait + 10), 400 s with the defaults.
+        "stonith_timeout": 5 * (2 * timeout + 10),
         "device_id": vocabulary.WATCHDOG_DEVICE_ID,
     }
 
