@@ -60,9 +60,10 @@ def test_each_pair_host_has_its_own_bmc_port_and_no_port_of_any_lab_collides(lab
 
 def lab_up(labvm, monkeypatch, tmp_path, *flags):
     """`lab.py vm up` (parsed as lab.py parses it) with QEMU, ssh and the power service replaced."""
-    import lab as labpy  # pylint: disable=import-outside-toplevel
     import labvmbmcctl  # pylint: disable=import-outside-toplevel
     import labvmimage  # pylint: disable=import-outside-toplevel
+
+    import lab as labpy  # pylint: disable=import-outside-toplevel
 
     monkeypatch.setattr(labvmimage, "image_info", lambda release: {"hash": "cafe"})
     monkeypatch.setattr(labvm, "start", lambda lab, role: True)
