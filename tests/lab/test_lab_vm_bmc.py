@@ -100,9 +100,18 @@ def test_a_hosts_bmc_port_serves_its_own_system_and_not_the_others(lab):
         assert body["Members"] == [{"@odata.id": f"/redfish/v1/Systems/{host}"}]
 
 
+def cli(*argv):
+    """`lab.py vm ...` as lab.py parses and dispatches it (lab.main itself also wants root)."""
+    import labvmcli  # pylint: disable=import-outside-toplevel
+
+    import lab as labpy  # pylint: disable=import-outside-toplevel
+
+    return labvmcli.dispatch(labpy.build_parser().parse_args(["vm", *argv]))
+
+
 def test_a_dark_bmc_never_answers_and_answers_again_when_back_on(lab, capsys):
     east, west = lab.ports["east"], lab.ports["west"]
-    lab.labvm.cmd_bmc_off(argparse.Namespace(name="bmc", host="west"))
+    cli("bmc-off", "bmc", "west")
     with pytest.raises(TimeoutError):
         get(lab, west, "/redfish/v1/Systems/hv-west")
     assert get(lab, east, "/redfish/v1/Systems/hv-east")[0] == 200  # the other site's BMC still answers
@@ -116,7 +125,7 @@ def test_a_dark_bmc_never_answers_and_answers_again_when_back_on(lab, capsys):
     with pytest.raises(TimeoutError):
         get(lab, west, "/redfish/v1/Systems/hv-west")
 
-    lab.labvm.cmd_bmc_on(argparse.Namespace(name="bmc", host="hv-west"))
+    cli("bmc-on", "bmc", "hv-west")
     status, body = get(lab, west, "/redfish/v1/Systems/hv-west")
     assert (status, body["Id"]) == (200, "hv-west")
     assert "BMC of hv-west on" in pathlib.Path(lab.labvmbmcctl.files(lab.lab)["log"]).read_text()
