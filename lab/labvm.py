@@ -1,7 +1,10 @@
-"""`lab.py vm up/down/poweroff/kill/poweron/cut/restore/status/ssh`: the real-kernel lab.
+"""`lab.py vm up/down/poweroff/kill/poweron/cut/restore/bmc-off/bmc-on/resets/status/ssh`: the
+real-kernel lab.
 
 Each lab host is a `qemu-system-x86_64 -accel tcg` process booting Debian's kernel from the
-image built by `lab.py vm image`, on its own qcow2 overlay.  Cabling:
+image built by `lab.py vm image`, on its own qcow2 overlay, with an emulated hardware watchdog
+(i6300esb: an armed watchdog that is not fed resets the VM).  Each pair host's BMC is the lab's
+Redfish service on its own port (labvmbmc); `bmc-off` makes it go dark.  Cabling:
 
   * mgmt: QEMU user networking (10.0.2.15 in each VM, 10.0.2.2 is the lab machine), with a
     hostfwd of 127.0.0.1:<port> to the VM's ssh;
