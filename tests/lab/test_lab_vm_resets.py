@@ -97,7 +97,23 @@ def test_vm_resets_prints_the_hosts_log_as_json(labvmserial, monkeypatch, tmp_pa
     assert json.loads(capsys.readouterr().out)["boots"] == 0
 
 
-def test_the_image_writes_the_boot_marker_the_parser_reads(labvmserial):
-    script = (LAB / "vm" / "vmpair-lab-net").read_text()
-    assert "console.write(f\"vmpair-lab: boot {name or 'unknown'} {boot_id}\\n\")" in script
-    assert labvmserial.MARKER.search("vmpair-lab: boot hv-west 6a0f").groups() == ("hv-west", "6a0f")
+def test_the_image_writes_the_boot_marker_the_parser_reads(labvmserial, monkeypatch, tmp_path):
+    """vm/vmpair-lab-net's boot_marker, run here with /proc's boot id and /dev/console as files."""
+    import builtins  # pylint: disable=import-outside-toplevel
+    import runpy  # pylint: disable=import-outside-toplevel
+
+    script = runpy.run_path(str(LAB / "vm" / "vmpair-lab-net"), run_name="not_main")
+    (tmp_path / "boot_id").write_text("6a0f1e2d-0000-4000-8000-000000000001\n")
+    files = {"/proc/sys/kernel/random/boot_id": tmp_path / "boot_id", "/dev/console": tmp_path / "console"}
+    real_open = builtins.open
+    with monkeypatch.context() as patch:
+        patch.setattr(builtins, "open", lambda name, *a, **kw: real_open(files.get(name, name), *a, **kw))
+        script["boot_marker"]("hv-west")
+    console = (tmp_path / "console").read_text()
+    assert console == "vmpair-lab: boot hv-west 6a0f1e2d-0000-4000-8000-000000000001\n"
+    (boot,) = labvmserial.parse(console)
+    assert (boot["host"], boot["boot_id"], boot["after"]) == (
+        "hv-west",
+        "6a0f1e2d-0000-4000-8000-000000000001",
+        "start",
+    )
