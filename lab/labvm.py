@@ -420,6 +420,11 @@ def render_inventory(lab):
         }
         for role in PAIR
     }
+    if lab.get("watchdog_fencing"):
+        # With the watchdog level behind it the cluster role gives each device its own, longer timeout
+        # (the site model's stonith_timeout, 400 s): a dark lab BMC hangs fence_redfish until then.
+        for entry in fencing.values():
+            del entry["options"]["pcmk_reboot_timeout"]
     pair_vars = {"vmpair_hypervisor": "kvm"}
     if "witness" in lab["roles"]:
         pair_vars["vmpair_witness"] = "qw1"

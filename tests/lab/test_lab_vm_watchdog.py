@@ -114,3 +114,12 @@ def test_up_keeps_a_dark_bmc_dark(labvm, monkeypatch, tmp_path):
     lab_up(labvm, monkeypatch, tmp_path)
     lab = labvm.load("wd")
     assert [labvm.bmc_is_off(lab, role) for role in ("east", "west")] == [False, True]
+
+
+def test_with_watchdog_fencing_the_devices_keep_the_roles_longer_timeout(labvm, monkeypatch, tmp_path):
+    # A dark lab BMC hangs fence_redfish until the device's timeout: the lab's own 240 s would leave
+    # Pacemaker 2.1.5 no time for the watchdog level after it (the site model's 400 s does).
+    plain = pair_vars(lab_up(labvm, monkeypatch, tmp_path))["vmpair_fencing"]
+    assert {o["options"]["pcmk_reboot_timeout"] for o in plain.values()} == {"240s"}
+    watched = pair_vars(lab_up(labvm, monkeypatch, tmp_path, "--watchdog-fencing"))["vmpair_fencing"]
+    assert [o["options"].get("pcmk_reboot_timeout") for o in watched.values()] == [None, None]
