@@ -119,3 +119,12 @@ def resource_ids(name):
         "drbd_clone": drbd_clone_id(name),
         "drbd_name": drbd_name(name),
     }
+
+
+# ---------------------------------------------------------------------------
+# watchdog (diskless SBD) fencing
+
+# Pacemaker's fencer accepts a watchdog device only with exactly this id and agent
+# (Pacemaker 2.1.5 fenced_commands.c stonith_device_register); a fencing level names it by this id.
+WATCHDOG_DEVICE_ID = "watchdog"
+WATCHDOG_AGENT = "fence_watchdog"
