@@ -16,10 +16,10 @@ keeps the watchdog device and the ``stonith-watchdog-timeout`` cluster property 
 * with ``watchdog`` None, that device and the property are removed, after the levels that name it.
 
 The current levels are read from the CIB XML (``configuration/fencing-topology/fencing-level``),
-never from pcs's text output, which differs between pcs releases. Levels change through
-``pcs stonith level add`` / ``pcs stonith level delete N target NODE`` (the same syntax on pcs 0.11
-and 0.12); the watchdog device through ``pcs stonith create/update/delete``. The property is set
-with ``crm_attribute --type crm_config``, not ``pcs property set``: pcs refuses
+never from pcs's text output, which may differ between pcs releases. Levels change through
+``pcs stonith level add`` / ``pcs stonith level delete N target NODE`` (pcs 0.11's keyword form,
+which pcs 0.12's usage text keeps); the watchdog device through ``pcs stonith create/update/delete``.
+The property is set with ``crm_attribute --type crm_config``, not ``pcs property set``: pcs refuses
 ``stonith-watchdog-timeout`` unless sbd.service is enabled on the host that runs pcs, which need not
 be true where the CIB is prepared (an offline CIB file, or a cluster whose sbd is enabled in the
 same run).
