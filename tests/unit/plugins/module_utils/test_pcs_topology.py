@@ -8,6 +8,7 @@ fence_hv-east and fence_hv-west), with a PDU pair added for hv-east; pcs, crm_at
 crm_verify run for real on it. Nothing is faked: the FakeModule only records the commands.
 """
 
+import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -31,10 +32,12 @@ LEVELS = {
 WATCHDOG = {"stonith_watchdog_timeout": 70, "nodes": [EAST, WEST]}
 
 
-@pytest.fixture
-def pair(cib):
+@pytest.fixture(scope="session")
+def pair_base(base_cib, tmp_path_factory):
     """The pair CIB with the two PDU outlets of hv-east as devices of their own."""
-    r = runner_for(cib)
+    path = str(tmp_path_factory.mktemp("topology") / "cib.xml")
+    shutil.copy(base_cib, path)
+    r = runner_for(path)
     for outlet in ("1", "2"):
         pcs_fence.ensure_fence_device(
             r,
@@ -43,7 +46,30 @@ def pair(cib):
             options={"ip": "192.0.2.30", "plug": outlet, "community": "private"},
             host=EAST,
         )
-    return cib
+    return path
+
+
+@pytest.fixture(scope="session")
+def set_up_base(pair_base, tmp_path_factory):
+    """pair_base after LEVELS and WATCHDOG were set up (what test_levels_and_watchdog_from_nothing checks)."""
+    path = str(tmp_path_factory.mktemp("topology-set-up") / "cib.xml")
+    shutil.copy(pair_base, path)
+    topology.ensure_fence_topology(runner_for(path), LEVELS, WATCHDOG)
+    return path
+
+
+@pytest.fixture
+def pair(pair_base, tmp_path):
+    path = str(tmp_path / "pair.xml")
+    shutil.copy(pair_base, path)
+    return path
+
+
+@pytest.fixture
+def set_up(set_up_base, tmp_path):
+    path = str(tmp_path / "set-up.xml")
+    shutil.copy(set_up_base, path)
+    return path
 
 
 def read(path):
@@ -129,28 +155,25 @@ def test_levels_and_watchdog_from_nothing(pair):
     verify_clean(pair)
 
 
-def test_second_run_changes_nothing(pair):
-    ensure(pair)
-    before = read(pair)
-    result, module = ensure(pair)
+def test_second_run_changes_nothing(set_up):
+    before = read(set_up)
+    result, module = ensure(set_up)
     assert result.changed is False
     assert result.commands == []
     assert module.pcs_calls() == []
     assert not [c for c in module.calls if c[0] == "crm_attribute"]
-    assert read(pair) == before
+    assert read(set_up) == before
     assert result.before == result.after
 
 
-def test_timeout_written_with_a_unit_is_the_same(pair):
-    ensure(pair)
-    tool("crm_attribute", "--type", "crm_config", "--name", SWT, "--update", "70s", cib=pair)
-    result, _ = ensure(pair)
+def test_timeout_written_with_a_unit_is_the_same(set_up):
+    tool("crm_attribute", "--type", "crm_config", "--name", SWT, "--update", "70s", cib=set_up)
+    result, _ = ensure(set_up)
     assert result.changed is False
 
 
-def test_one_node_changed_the_other_left_alone(pair):
-    ensure(pair)
-    result, _ = ensure(pair, levels={EAST: [["fence_hv-east_pdu1", "fence_hv-east_pdu2"], ["watchdog"]]})
+def test_one_node_changed_the_other_left_alone(set_up):
+    result, _ = ensure(set_up, levels={EAST: [["fence_hv-east_pdu1", "fence_hv-east_pdu2"], ["watchdog"]]})
     assert result.commands == [
         ["pcs", "stonith", "level", "delete", "1", "target", EAST],
         ["pcs", "stonith", "level", "delete", "2", "target", EAST],
@@ -158,41 +181,38 @@ def test_one_node_changed_the_other_left_alone(pair):
         ["pcs", "stonith", "level", "add", "1", EAST, "fence_hv-east_pdu1", "fence_hv-east_pdu2"],
         ["pcs", "stonith", "level", "add", "2", EAST, "watchdog"],
     ]
-    assert cib_levels(pair) == [
+    assert cib_levels(set_up) == [
         (EAST, 1, "fence_hv-east_pdu1,fence_hv-east_pdu2"),
         (EAST, 2, "watchdog"),
         (WEST, 1, "fence_hv-west"),
         (WEST, 2, "watchdog"),
     ]
     assert result.data["levels"][WEST] == LEVELS[WEST]
-    verify_clean(pair)
+    verify_clean(set_up)
 
 
-def test_only_the_differing_level_changes(pair):
-    ensure(pair)
+def test_only_the_differing_level_changes(set_up):
     levels = {EAST: [["fence_hv-east"], ["fence_hv-east_pdu1"], ["watchdog"]]}
-    result, _ = ensure(pair, levels=levels)
+    result, _ = ensure(set_up, levels=levels)
     assert result.commands == [
         ["pcs", "stonith", "level", "delete", "2", "target", EAST],
         ["pcs", "stonith", "level", "add", "2", EAST, "fence_hv-east_pdu1"],
     ]
 
 
-def test_empty_list_removes_a_nodes_levels(pair):
-    ensure(pair)
-    result, _ = ensure(pair, levels={WEST: []})
+def test_empty_list_removes_a_nodes_levels(set_up):
+    result, _ = ensure(set_up, levels={WEST: []})
     assert result.commands == [
         ["pcs", "stonith", "level", "delete", "1", "target", WEST],
         ["pcs", "stonith", "level", "delete", "2", "target", WEST],
     ]
-    assert [lv for lv in cib_levels(pair) if lv[0] == WEST] == []
-    assert len([lv for lv in cib_levels(pair) if lv[0] == EAST]) == 3
+    assert [lv for lv in cib_levels(set_up) if lv[0] == WEST] == []
+    assert len([lv for lv in cib_levels(set_up) if lv[0] == EAST]) == 3
     assert WEST not in result.data["levels"]
 
 
-def test_watchdog_removed_after_its_levels(pair):
-    ensure(pair)
-    result, module = ensure(pair, levels={EAST: [["fence_hv-east"]], WEST: [["fence_hv-west"]]}, watchdog=None)
+def test_watchdog_removed_after_its_levels(set_up):
+    result, module = ensure(set_up, levels={EAST: [["fence_hv-east"]], WEST: [["fence_hv-west"]]}, watchdog=None)
     assert result.commands == [
         ["pcs", "stonith", "level", "delete", "2", "target", EAST],
         ["pcs", "stonith", "level", "delete", "3", "target", EAST],
@@ -201,26 +221,29 @@ def test_watchdog_removed_after_its_levels(pair):
         ["crm_attribute", "--type", "crm_config", "--name", SWT, "--delete"],
     ]
     assert len(module.pushes()) == 1
-    assert cib_levels(pair) == [(EAST, 1, "fence_hv-east"), (WEST, 1, "fence_hv-west")]
-    assert watchdog_primitive(pair) is None
-    assert swt(pair) is None
+    assert cib_levels(set_up) == [(EAST, 1, "fence_hv-east"), (WEST, 1, "fence_hv-west")]
+    assert watchdog_primitive(set_up) is None
+    assert swt(set_up) is None
     assert "watchdog" not in result.after and SWT not in result.after
-    verify_clean(pair)
-    again, _ = ensure(pair, levels={EAST: [["fence_hv-east"]], WEST: [["fence_hv-west"]]}, watchdog=None)
+    verify_clean(set_up)
+    again, _ = ensure(set_up, levels={EAST: [["fence_hv-east"]], WEST: [["fence_hv-west"]]}, watchdog=None)
     assert again.changed is False
 
 
-def test_watchdog_nodes_changed_updates_the_device(pair):
-    ensure(pair)
-    result, _ = ensure(pair, watchdog={"stonith_watchdog_timeout": 90, "nodes": [EAST]})
+def test_watchdog_nodes_changed_updates_the_device(set_up):
+    result, _ = ensure(set_up, watchdog={"stonith_watchdog_timeout": 90, "nodes": [EAST]})
     assert result.commands == [
         ["pcs", "stonith", "update", "watchdog", f"pcmk_host_list={EAST}"],
         ["crm_attribute", "--type", "crm_config", "--name", SWT, "--update", "90"],
     ]
-    assert watchdog_primitive(pair)[2] == {"pcmk_host_list": EAST}
-    assert swt(pair) == "90"
-    # the same nodes in another order are the same device
-    assert ensure(pair, watchdog={"stonith_watchdog_timeout": 90, "nodes": [EAST]})[0].changed is False
+    assert watchdog_primitive(set_up)[2] == {"pcmk_host_list": EAST}
+    assert swt(set_up) == "90"
+    assert ensure(set_up, watchdog={"stonith_watchdog_timeout": 90, "nodes": [EAST]})[0].changed is False
+
+
+def test_watchdog_nodes_in_another_order_are_the_same_device(set_up):
+    result, _ = ensure(set_up, watchdog={"stonith_watchdog_timeout": 70, "nodes": [WEST, EAST]})
+    assert result.changed is False
 
 
 def test_check_mode_changes_nothing_but_shows_commands_and_diff(pair):
@@ -257,13 +280,12 @@ def test_refused_before_any_command(pair, levels, watchdog, words):
     assert read(pair) == before
 
 
-def test_watchdog_kept_while_an_unnamed_node_uses_it(pair):
-    ensure(pair)
-    before = read(pair)
+def test_watchdog_kept_while_an_unnamed_node_uses_it(set_up):
+    before = read(set_up)
     with pytest.raises(PcsError) as exc:
-        ensure(pair, levels={EAST: [["fence_hv-east"]]}, watchdog=None)
+        ensure(set_up, levels={EAST: [["fence_hv-east"]]}, watchdog=None)
     assert f"level 2 of node {WEST}" in str(exc.value) and f"levels.{WEST}" in str(exc.value)
-    assert read(pair) == before
+    assert read(set_up) == before
 
 
 def test_a_watchdog_device_of_another_agent_is_refused(pair):
