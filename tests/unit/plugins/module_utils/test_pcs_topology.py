@@ -106,7 +106,13 @@ def verify_clean(path):
     assert proc.returncode == 0 and not (proc.stdout + proc.stderr).strip(), proc.stdout + proc.stderr
 
 
-def ensure(path, levels=LEVELS, watchdog=WATCHDOG, check_mode=False):
+_AS_SET_UP = object()
+
+
+def ensure(path, levels=None, watchdog=_AS_SET_UP, check_mode=False):
+    """ensure_fence_topology on ``path``: LEVELS and WATCHDOG unless given (``watchdog=None`` removes it)."""
+    levels = LEVELS if levels is None else levels
+    watchdog = WATCHDOG if watchdog is _AS_SET_UP else watchdog
     module = FakeModule()
     result = topology.ensure_fence_topology(runner_for(path, module), levels, watchdog, check_mode=check_mode)
     return result, module
@@ -168,12 +174,12 @@ def test_second_run_changes_nothing(set_up):
 
 def test_timeout_written_with_a_unit_is_the_same(set_up):
     tool("crm_attribute", "--type", "crm_config", "--name", SWT, "--update", "70s", cib=set_up)
-    result, _ = ensure(set_up)
+    result, _module = ensure(set_up)
     assert result.changed is False
 
 
 def test_one_node_changed_the_other_left_alone(set_up):
-    result, _ = ensure(set_up, levels={EAST: [["fence_hv-east_pdu1", "fence_hv-east_pdu2"], ["watchdog"]]})
+    result, _module = ensure(set_up, levels={EAST: [["fence_hv-east_pdu1", "fence_hv-east_pdu2"], ["watchdog"]]})
     assert result.commands == [
         ["pcs", "stonith", "level", "delete", "1", "target", EAST],
         ["pcs", "stonith", "level", "delete", "2", "target", EAST],
@@ -193,7 +199,7 @@ def test_one_node_changed_the_other_left_alone(set_up):
 
 def test_only_the_differing_level_changes(set_up):
     levels = {EAST: [["fence_hv-east"], ["fence_hv-east_pdu1"], ["watchdog"]]}
-    result, _ = ensure(set_up, levels=levels)
+    result, _module = ensure(set_up, levels=levels)
     assert result.commands == [
         ["pcs", "stonith", "level", "delete", "2", "target", EAST],
         ["pcs", "stonith", "level", "add", "2", EAST, "fence_hv-east_pdu1"],
@@ -201,7 +207,7 @@ def test_only_the_differing_level_changes(set_up):
 
 
 def test_empty_list_removes_a_nodes_levels(set_up):
-    result, _ = ensure(set_up, levels={WEST: []})
+    result, _module = ensure(set_up, levels={WEST: []})
     assert result.commands == [
         ["pcs", "stonith", "level", "delete", "1", "target", WEST],
         ["pcs", "stonith", "level", "delete", "2", "target", WEST],
@@ -226,12 +232,12 @@ def test_watchdog_removed_after_its_levels(set_up):
     assert swt(set_up) is None
     assert "watchdog" not in result.after and SWT not in result.after
     verify_clean(set_up)
-    again, _ = ensure(set_up, levels={EAST: [["fence_hv-east"]], WEST: [["fence_hv-west"]]}, watchdog=None)
+    again, _module = ensure(set_up, levels={EAST: [["fence_hv-east"]], WEST: [["fence_hv-west"]]}, watchdog=None)
     assert again.changed is False
 
 
 def test_watchdog_nodes_changed_updates_the_device(set_up):
-    result, _ = ensure(set_up, watchdog={"stonith_watchdog_timeout": 90, "nodes": [EAST]})
+    result, _module = ensure(set_up, watchdog={"stonith_watchdog_timeout": 90, "nodes": [EAST]})
     assert result.commands == [
         ["pcs", "stonith", "update", "watchdog", f"pcmk_host_list={EAST}"],
         ["crm_attribute", "--type", "crm_config", "--name", SWT, "--update", "90"],
@@ -242,7 +248,7 @@ def test_watchdog_nodes_changed_updates_the_device(set_up):
 
 
 def test_watchdog_nodes_in_another_order_are_the_same_device(set_up):
-    result, _ = ensure(set_up, watchdog={"stonith_watchdog_timeout": 70, "nodes": [WEST, EAST]})
+    result, _module = ensure(set_up, watchdog={"stonith_watchdog_timeout": 70, "nodes": [WEST, EAST]})
     assert result.changed is False
 
 
@@ -257,7 +263,7 @@ def test_check_mode_changes_nothing_but_shows_commands_and_diff(pair):
     assert result.before == ""
     assert result.data["levels"] == LEVELS
     # the real run does what check mode showed
-    real, _ = ensure(pair)
+    real, _module = ensure(pair)
     assert real.commands == result.commands and real.after == result.after
 
 
