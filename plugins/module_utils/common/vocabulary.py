@@ -125,9 +125,9 @@ def resource_ids(name):
 # fencing
 
 FENCE_DEVICE_PREFIX = "fence_"
-# Pacemaker's name for watchdog self-fencing (diskless SBD) in a fencing topology: a stonith
-# resource of agent fence_watchdog whose id is exactly "watchdog" (pacemaker-fenced treats that id
-# as its internal watchdog device; fence_watchdog itself only prints metadata).
+# Pacemaker's fencer accepts a watchdog device (watchdog self-fencing, diskless SBD) only with
+# exactly this id and agent (Pacemaker 2.1.5 fenced_commands.c stonith_device_register); a fencing
+# level names it by this id; fence_watchdog itself only prints metadata.
 WATCHDOG_DEVICE_ID = "watchdog"
 WATCHDOG_AGENT = "fence_watchdog"
 # corosync-qdevice's sync_timeout (30 s, corosync-qdevice(8)), which the roles leave at its default:
