@@ -255,7 +255,7 @@ def test_sbd_unknown_when_systemctl_is_missing():
     result = host_facts("hv-east", sbd=Output(None, "", ""))
     assert result["watchdog"]["sbd"]["active"] is None
     assert watchdog_findings(result)[0][2].startswith(
-        "sbd is not running on hv-east (systemctl is-active sbd: systemctl is not installed"
+        "sbd is not running on hv-east (systemctl is-active sbd: systemctl is not installed (Debian package systemd))"
     )
 
 
