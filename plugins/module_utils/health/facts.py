@@ -165,7 +165,7 @@ def build_facts(outputs, expect_qdevice=None, pair=None, host=None, vms=None, ch
             watchdog = state_watchdog.watchdog_facts(
                 pair.get("watchdog"), outputs, read, (local or [uname])[0], node_names
             )
-            found += state_watchdog.host_findings(watchdog)
+            found += state_watchdog.host_findings(watchdog, corosync["running"])
             sites = state_watchdog.sites_finding(pair)
             if sites:
                 found.append(sites)

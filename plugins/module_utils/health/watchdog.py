@@ -200,14 +200,17 @@ def sites_finding(pair):
     )
 
 
-def host_findings(facts):
-    """What this host alone shows: sbd not running here, its watchdog not the site model's."""
+def host_findings(facts, cluster_running=True):
+    """What this host alone shows: sbd not running here, its watchdog not the site model's.
+
+    ``cluster_running``: corosync runs here; sbd stops with it, and that finding already says so.
+    """
     if facts is None:
         return []
     node = facts["node"] or "this host"
     out = []
     sbd = facts["sbd"]
-    if not sbd["active"]:
+    if not sbd["active"] and cluster_running:
         state = sbd["state"] or sbd["error"] or "unknown"
         out.append(
             finding(

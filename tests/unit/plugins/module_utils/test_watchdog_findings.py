@@ -251,6 +251,16 @@ def test_sbd_not_running_on_a_host():
     assert "rolling_update.yml" in fix and "pcs cluster start" in fix and "site.yml" in fix
 
 
+def test_sbd_stopped_with_corosync_is_the_cluster_s_finding():
+    """sbd is PartOf corosync: on a host whose corosync is stopped (capture corosync_stopped) the
+    cluster's critical finding says it; no second one about sbd."""
+    outputs = dict(BOOKWORM.outputs("corosync_stopped", keys=state.COMMANDS), sbd_active=INACTIVE)
+    result = state.build_facts(outputs, pair=WITH_WATCHDOG, host="hv-east", read=lambda path: role_sbd_config())
+    assert result["watchdog"]["sbd"]["active"] is False
+    assert watchdog_findings(result) == []
+    assert result["findings"][0]["message"].startswith("corosync is not running")
+
+
 def test_sbd_unknown_when_systemctl_is_missing():
     result = host_facts("hv-east", sbd=Output(None, "", ""))
     assert result["watchdog"]["sbd"]["active"] is None
