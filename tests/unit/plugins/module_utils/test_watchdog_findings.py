@@ -73,13 +73,14 @@ def fixture(name):
         return handle.read()
 
 
-def role_sbd_config(pair=WITH_WATCHDOG):
+def role_sbd_config(pair=None):
     """/etc/default/sbd as the cluster role writes it (roles/cluster/templates/sbd.j2)."""
-    return render("cluster", "sbd.j2", __vmpair_pair=pair)
+    return render("cluster", "sbd.j2", __vmpair_pair=WITH_WATCHDOG if pair is None else pair)
 
 
-def host_facts(host, pair=WITH_WATCHDOG, sbd=ACTIVE, cib="ready.xml", sbd_config=None, checks=state.CHECKS):
+def host_facts(host, pair=None, sbd=ACTIVE, cib="ready.xml", sbd_config=None, checks=state.CHECKS):
     """pair_info's result on ``host``: its lab capture plus sbd's state, /etc/default/sbd and the CIB."""
+    pair = WITH_WATCHDOG if pair is None else pair
     outputs = dict(BOOKWORM.outputs(CAPTURE[host]))
     if sbd is not None:
         outputs["sbd_active"] = sbd
@@ -102,8 +103,9 @@ def watchdog_findings(result):
     ]
 
 
-def report(pair=WITH_WATCHDOG, missing=(), **per_host):
+def report(pair=None, missing=(), **per_host):
     """validate's report of both hosts; ``per_host``: {host: host_facts kwargs}."""
+    pair = WITH_WATCHDOG if pair is None else pair
     seen = {host: host_facts(host, pair=pair, **per_host.get(host.replace("-", "_"), {})) for host in HOSTS}
     for host in missing:
         seen.pop(host)
