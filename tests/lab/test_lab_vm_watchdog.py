@@ -123,3 +123,15 @@ def test_with_watchdog_fencing_the_devices_keep_the_roles_longer_timeout(labvm, 
     assert {o["options"]["pcmk_reboot_timeout"] for o in plain.values()} == {"240s"}
     watched = pair_vars(lab_up(labvm, monkeypatch, tmp_path, "--watchdog-fencing"))["vmpair_fencing"]
     assert [o["options"].get("pcmk_reboot_timeout") for o in watched.values()] == [None, None]
+
+
+def test_the_pair_stands_on_two_sites_only_with_watchdog_fencing(labvm, monkeypatch, tmp_path):
+    def sites(inventory):
+        children = inventory["all"]["children"]
+        pair = children["vmpair_pairs"]["children"]["pair_lab"]["hosts"]
+        witness = children["vmpair_witnesses"]["hosts"]["qw1"]
+        return [pair["hv-east"]["vmpair_site"], pair["hv-west"]["vmpair_site"], witness["vmpair_site"]]
+
+    # without it the site model would warn that a lost site needs a human, in every scenario's checks
+    assert sites(lab_up(labvm, monkeypatch, tmp_path)) == ["lab-a", "lab-a", "lab-c"]
+    assert sites(lab_up(labvm, monkeypatch, tmp_path, "--watchdog-fencing")) == ["lab-a", "lab-b", "lab-c"]

@@ -19,7 +19,7 @@ PDU_B = {"agent": "fence_apc_snmp", "options": {"ip": "192.0.2.41", "port": "3",
 
 
 def checked(hostvars, pairs=None, witnesses=None):
-    base_pairs, base_witnesses, _ = site()
+    base_pairs, base_witnesses, _unused = site()
     return site_model.check_site(pairs or base_pairs, base_witnesses if witnesses is None else witnesses, hostvars)
 
 
