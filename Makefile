@@ -66,7 +66,7 @@ export PY_COLORS ?= $(if $(CI),0,1)
 LAB := python3 lab/lab.py
 VENV_PY_VERSION = $(shell $(VENV)/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
-.PHONY: help deps tools venv collections lab-deps lint sanity importer unit debian13-root matrix ee molecule test test-real-kernel test-release-upgrade demo lab-down \
+.PHONY: help deps tools venv collections lab-deps lint sanity importer unit debian13-root matrix ee molecule test test-real-kernel test-release-upgrade test-site-loss demo lab-down \
 	build bench changelog clean
 
 help: ## list the targets
@@ -131,6 +131,10 @@ molecule: deps ## Molecule: container lab (default with its faults, xen), then r
 test-real-kernel: deps ## Molecule real-kernel, everything, on QEMU VMs (bond, split brain, crashes, rolling update, migration); about 50 min
 	$(LAB) vm image
 	scripts/molecule.sh real-kernel
+
+test-site-loss: deps ## Molecule site-loss: QEMU VMs with watchdog self-fencing; a witness down, a crash, a host cut off and a whole site lost under a protected, writing VM
+	$(LAB) vm image
+	scripts/molecule.sh site-loss
 
 test-release-upgrade: deps ## Molecule release-upgrade: a pair of QEMU VMs from Debian 12 to 13 under a protected, writing VM (rolling_update.yml -e vmpair_rolling_release=trixie)
 	$(LAB) vm image

@@ -74,6 +74,7 @@ def site(pairs, vms_per_pair):
                     h: {"agent": "fence_ipmilan", "options": {"ip": "192.0.2.9", "password": "{{ vault_bmc }}"}}
                     for h in (east, west)
                 },
+                "vmpair_watchdog_fencing": True,
                 "vmpair_vms": vms,
             },
         }

@@ -71,10 +71,12 @@ def render(name, index, ifaces, with_vg=False):
     """Inventory text for lab `name`; ifaces = {role: {link: interface name}}."""
     nets = labtopology.subnets(index)
 
+    # The container lab's pair hosts stand on one site: containers have no watchdog, so the lab cannot
+    # offer what the site model asks of hosts on two sites (watchdog fencing for a lost site). The VM
+    # lab (labvm.py) puts them on two sites.
     def host(role, **extra):
-        return dict(
-            CONNECTION, ansible_host=labtopology.container(name, role), vmpair_site=labtopology.HOSTS[role][2], **extra
-        )
+        site = labtopology.HOSTS[labtopology.PAIR[0] if role in labtopology.PAIR else role][2]
+        return dict(CONNECTION, ansible_host=labtopology.container(name, role), vmpair_site=site, **extra)
 
     pair = {labtopology.HOSTS[r][1]: host(r) for r in labtopology.PAIR}
     links = []

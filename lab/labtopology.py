@@ -49,6 +49,8 @@ VM_BASE_PORT = 34000
 # role -> (inventory name, site, host octet, number used in MACs and ports)
 VM_HOSTS = ROLES
 # cable -> (number used in MACs and UDP ports, PCI slot, network key or None for a bond member)
+# The emulated hardware watchdog's PCI slot (the NICs use 3-7, the disks 8 and 9).
+WATCHDOG_PCI = 0xA
 PAIR_LINKS = {"link0": (1, 4, None), "link1": (2, 5, None), "link2": (5, 7, "link2")}
 BOND = {"interface": "bond0", "members": ("link0", "link1"), "network": "bond"}
 
@@ -77,7 +79,13 @@ def plan(index, roles):
         return f"52:54:00:{index:02x}:{VM_HOSTS[role][3]:02x}:{nic:02x}"
 
     nics = {role: [{"id": "mgmt", "mac": mac(role, 0), "pci": 3}] for role in roles}
-    ports = {"bmc": port + 80, "ssh": {role: port + VM_HOSTS[role][3] for role in roles}}
+    # Each pair host's BMC (the lab's Redfish power service) on its own port, as a real server's
+    # BMC has its own address: 80 + the host's number (81, 82), beside the ssh ports (1-3) and the
+    # cables' UDP ports (11-52) of the same index; each index has its own hundred.
+    ports = {
+        "bmc": {role: port + 80 + VM_HOSTS[role][3] for role in roles if role in PAIR},
+        "ssh": {role: port + VM_HOSTS[role][3] for role in roles},
+    }
     for link, (num, pci, net) in PAIR_LINKS.items():
         for role, peer in (("east", "west"), ("west", "east")):
             nics[role].append(

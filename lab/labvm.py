@@ -1,7 +1,10 @@
-"""`lab.py vm up/down/poweroff/kill/poweron/cut/restore/status/ssh`: the real-kernel lab.
+"""`lab.py vm up/down/poweroff/kill/poweron/cut/restore/bmc-off/bmc-on/resets/status/ssh`: the
+real-kernel lab.
 
 Each lab host is a `qemu-system-x86_64 -accel tcg` process booting Debian's kernel from the
-image built by `lab.py vm image`, on its own qcow2 overlay.  Cabling:
+image built by `lab.py vm image`, on its own qcow2 overlay, with an emulated hardware watchdog
+(i6300esb: an armed watchdog that is not fed resets the VM).  Each pair host's BMC is the lab's
+Redfish service on its own port (labvmbmc); `bmc-off` makes it go dark.  Cabling:
 
   * mgmt: QEMU user networking (10.0.2.15 in each VM, 10.0.2.2 is the lab machine), with a
     hostfwd of 127.0.0.1:<port> to the VM's ssh;
@@ -30,10 +33,11 @@ import time
 import labinventory
 import labvmbmcctl
 import labvmimage
+import labvmserial
 from labcore import LabError, check_suite, fmt_time, log, run, write_atomic
-from labtopology import BOND, PAIR, plan
+from labtopology import BOND, PAIR, WATCHDOG_PCI, plan
 from labtopology import VM_HOSTS as HOSTS
-from labvmbmcctl import BMC_USER
+from labvmbmcctl import BMC_USER, bmc_is_off, bmc_ports
 from labvmstate import LABS_DIR, image_dir, lab_dir, load, path, save, suite
 
 DATA_DISK = "2G"
@@ -140,6 +144,10 @@ def qemu_argv(lab, role):
             append.append(f"vmpair_lab.host={plan_['witness_address']},{HOSTS[other][0]}")
         else:
             append.append(f"vmpair_lab.host={plan_['bond'][other]},{HOSTS[other][0]}")
+    # An emulated hardware watchdog (Intel 6300ESB; Debian's kernel loads i6300esb by its PCI alias
+    # and makes /dev/watchdog): a guest that stops feeding it once armed is hard-reset, as a real
+    # server's watchdog does it (QEMU resets the machine and keeps running; no console line).
+    argv += ["-device", f"i6300esb,addr={WATCHDOG_PCI:#x}", "-action", "watchdog=reset"]
     argv += [
         "-append",
         " ".join(append),
@@ -351,6 +359,17 @@ def render_inventory(lab):
         f"-o ControlPersist=10m -o ServerAliveInterval={ALIVE_INTERVAL} -o ServerAliveCountMax={ALIVE_COUNT}"
     )
 
+    def site_of(role):
+        # Two sites only with watchdog fencing (`vm up --watchdog-fencing`): the site model warns that a
+        # pair on two sites without it leaves a lost site to a human, which every check of the other
+        # scenarios would report; their pair hosts share the first host's site. The witness keeps its
+        # own. Without a witness: one site, two_node.
+        if "witness" not in lab["roles"]:
+            return "lab"
+        if role in PAIR and not lab.get("watchdog_fencing"):
+            return HOSTS[PAIR[0]][1]
+        return HOSTS[role][1]
+
     def host(role, **extra):
         return {
             "ansible_host": "127.0.0.1",
@@ -366,7 +385,10 @@ def render_inventory(lab):
             # tail when the host stops answering.
             "lab_serial_log": path(lab, role, "log"),
             "ansible_python_interpreter": "/usr/bin/python3",
-            "vmpair_site": HOSTS[role][1] if "witness" in lab["roles"] else "lab",
+            # Two sites only with watchdog fencing (`vm up --watchdog-fencing`): the site model warns
+            # that a pair on two sites without it leaves a lost site to a human, which every check of
+            # the other scenarios would report. Without a witness: one site, two_node.
+            "vmpair_site": site_of(role),
             **extra,
         }
 
@@ -399,7 +421,7 @@ def render_inventory(lab):
             "agent": "fence_redfish",
             "options": {
                 "ip": "10.0.2.2",
-                "ipport": plan_["ports"]["bmc"],
+                "ipport": plan_["ports"]["bmc"][role],  # the host's own BMC: lost with its site
                 "username": BMC_USER,
                 "password": bmc["password"],
                 "ssl_insecure": "1",
@@ -412,6 +434,11 @@ def render_inventory(lab):
         }
         for role in PAIR
     }
+    if lab.get("watchdog_fencing"):
+        # With the watchdog level behind it the cluster role gives each device its own, longer timeout
+        # (the site model's stonith_timeout, 400 s): a dark lab BMC hangs fence_redfish until then.
+        for entry in fencing.values():
+            del entry["options"]["pcmk_reboot_timeout"]
     pair_vars = {"vmpair_hypervisor": "kvm"}
     if "witness" in lab["roles"]:
         pair_vars["vmpair_witness"] = "qw1"
@@ -425,6 +452,8 @@ def render_inventory(lab):
             "vmpair_storage_vg_required": True,
         }
     )
+    if lab.get("watchdog_fencing"):  # `vm up --watchdog-fencing`: sbd on the lab's i6300esb
+        pair_vars.update({"vmpair_watchdog_fencing": True, "vmpair_watchdog_module": "i6300esb"})
     children = {}
     if "witness" in lab["roles"]:
         children["vmpair_witnesses"] = {
@@ -465,6 +494,8 @@ def cmd_up(args):
     lab.update(
         {"index": args.index, "roles": roles, "memory": args.memory, "plan": plan(args.index, roles), "suite": release}
     )
+    if args.watchdog_fencing is not None:  # unset: what the lab's last `vm up` said
+        lab["watchdog_fencing"] = args.watchdog_fencing
     lab["image_hash"] = info["hash"]
     save(lab)
     write_ssh_config(lab)
@@ -576,11 +607,13 @@ def cmd_restore(args):
 def cmd_status(args):
     lab = load(args.name)
     bmc = labvmbmcctl.alive(lab)
+    ports = bmc_ports(lab)
     print(
-        f"lab {lab['name']} (index {lab['index']}, {suite(lab)}); power service https://127.0.0.1:{lab['plan']['ports']['bmc']} "
-        f"(VMs: https://10.0.2.2:{lab['plan']['ports']['bmc']}) {'running' if bmc else 'NOT running'}"
+        f"lab {lab['name']} (index {lab['index']}, {suite(lab)}); power service (Redfish BMCs, VMs reach them at "
+        f"https://10.0.2.2:PORT) {'running' if bmc else 'NOT running'}"
+        + ("; watchdog fencing in the inventory" if lab.get("watchdog_fencing") else "")
     )
-    rows = [("HOST", "STATE", "PID", "SSH", "NIC", "GUEST IF", "ADDRESS", "CABLE")]
+    rows = [("HOST", "STATE", "PID", "SSH", "BMC", "NIC", "GUEST IF", "ADDRESS", "CABLE")]
     off = set(lab.get("links_off", []))
     for role in lab["roles"]:
         value = pid(lab, role)
@@ -601,17 +634,55 @@ def cmd_status(args):
                     "running" if value else "off",
                     str(value or "-"),
                     str(lab["plan"]["ports"]["ssh"][role]),
+                    (f"{ports[role]} {'OFF' if bmc_is_off(lab, role) else 'on'}" if role in ports else "-"),
                 )
                 if first
-                else ("", "", "", "")
+                else ("", "", "", "", "")
             )
             rows.append((*cells, nic["id"], guest_if, address, cable))
             first = False
     if "witness" in lab["roles"]:
-        rows.append(("", "", "", "", "service", "", lab["plan"]["witness_address"] + "/32", "qnetd, via wan"))
+        rows.append(("", "", "", "", "", "service", "", lab["plan"]["witness_address"] + "/32", "qnetd, via wan"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def cmd_bmc_off(args):
+    _set_bmc(args, on=False)
+
+
+def cmd_bmc_on(args):
+    _set_bmc(args, on=True)
+
+
+def _set_bmc(args, on):
+    lab = load(args.name)
+    roles = resolve(lab, args.host) if args.host == "both" else resolve(lab, args.host, allow_multi=False)
+    if "witness" in roles:
+        raise LabError("the witness has no BMC in the lab: name a pair host (east, west or both)")
+    ports = bmc_ports(lab)
+    for role in roles:
+        changed = labvmbmcctl.set_bmc(lab, role, on)
+        state = "on (answers)" if on else "off (dark: takes connections, never answers)"
+        log(f"{HOSTS[role][0]}: BMC 127.0.0.1:{ports[role]} {state}{'' if changed else ' already'}")
+
+
+def boots(lab, role):
+    """The host's boots as its serial log tells them (labvmserial.summary), with the log's path."""
+    log_path = path(lab, role, "log")
+    try:
+        with open(log_path, encoding="utf-8", errors="replace") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        text = ""
+    return {"host": HOSTS[role][0], "log": log_path, **labvmserial.summary(text)}
+
+
+def cmd_resets(args):
+    lab = load(args.name)
+    (role,) = resolve(lab, args.host, allow_multi=False)
+    print(json.dumps(boots(lab, role), indent=1))
 
 
 def cmd_ssh(args):

@@ -1,6 +1,7 @@
 """The VM lab's power service (labvmbmc) as a process: its files in the lab's state directory, its
-credentials and TLS key pair, starting it detached (`lab.py vm up`), whether it answers, stopping
-it (`lab.py vm down`). labvm and labvmcrash use it; the service itself is labvmbmc.
+credentials and TLS key pair, the pair hosts' BMC ports and which BMCs are dark (`vm bmc-off`),
+starting it detached (`lab.py vm up`), whether it answers, stopping it (`lab.py vm down`). labvm
+and labvmcrash use it; the service itself is labvmbmc.
 """
 
 import json
@@ -13,7 +14,8 @@ import sys
 import time
 
 from labcore import LAB_DIR, LabError, log, run, write_atomic
-from labvmstate import lab_dir
+from labtopology import VM_HOSTS as HOSTS
+from labvmstate import lab_dir, path
 
 BMC_USER = "lab"
 
@@ -41,12 +43,47 @@ def credentials(lab):
     return json.load(open(paths["json"], encoding="utf-8"))
 
 
-def alive(lab):
+def bmc_ports(lab):
+    """{pair role: port of its BMC} (each pair host has its own)."""
+    ports = lab["plan"]["ports"]["bmc"]
+    if not isinstance(ports, dict):  # lab.json of a lab made before each host had its own BMC
+        raise LabError(f"lab {lab['name']} has one BMC port for all hosts: run `lab.py vm up` for it again")
+    return ports
+
+
+def bmc_is_off(lab, role):
+    """Whether the host's BMC is dark (`lab.py vm bmc-off`): a file in the lab's directory."""
+    return os.path.exists(path(lab, role, "bmc-off"))
+
+
+def set_bmc(lab, role, on):
+    """Bring the host's BMC back (on) or make it go dark; noted in bmc.log. Returns whether it changed."""
+    marker = path(lab, role, "bmc-off")
+    if on == (not os.path.exists(marker)):
+        return False
+    if on:
+        os.remove(marker)
+    else:
+        write_atomic(marker, time.strftime("%Y-%m-%dT%H:%M:%S") + "\n")
+    with open(files(lab)["log"], "a", encoding="utf-8") as fh:
+        verb = "on: answers again" if on else "off: dark, requests are ignored"
+        fh.write(
+            f"{time.strftime('%Y-%m-%dT%H:%M:%S')} BMC of {HOSTS[role][0]} {verb} (lab.py vm bmc-{'on' if on else 'off'})\n"
+        )
+    return True
+
+
+def _listening(port):
     try:
-        with socket.create_connection(("127.0.0.1", lab["plan"]["ports"]["bmc"]), timeout=2):
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
             return True
     except OSError:
         return False
+
+
+def alive(lab):
+    """Whether every BMC port of the lab takes connections (a dark BMC's port does too)."""
+    return all(_listening(port) for port in bmc_ports(lab).values())
 
 
 def _our_pid(lab):
@@ -63,6 +100,7 @@ def ensure(lab):
     credentials(lab)
     if alive(lab):
         return
+    stop(lab)  # one that no longer serves every port (a lab from before its BMC ports changed)
     paths = files(lab)
     with open(paths["log"], "ab") as logfh:
         proc = subprocess.Popen(
@@ -78,11 +116,16 @@ def ensure(lab):
         if proc.poll() is not None or time.monotonic() > deadline:
             raise LabError(f"the lab power service did not start; see {paths['log']}")
         time.sleep(0.1)
-    log(f"power service (Redfish) on 127.0.0.1:{lab['plan']['ports']['bmc']} (pid {proc.pid})")
+    ports = ", ".join(f"{HOSTS[r][0]} 127.0.0.1:{p}" for r, p in bmc_ports(lab).items())
+    log(f"power service (Redfish BMCs: {ports}) (pid {proc.pid})")
 
 
 def stop(lab):
     value = _our_pid(lab)
     if value:
         os.kill(value, signal.SIGTERM)
+        for _attempt in range(50):  # its ports free before a new one binds them
+            if not os.path.exists(f"/proc/{value}"):
+                break
+            time.sleep(0.1)
         log(f"power service stopped (pid {value})")

@@ -18,6 +18,14 @@ def add_parser(parser):
     p.add_argument("--hosts", type=int, choices=(2, 3), default=3, help="3: pair + witness (default), 2: pair only")
     p.add_argument("--index", type=int, default=0, help="address and port plan index (0-9), default 0")
     p.add_argument("--memory", type=int, default=1024, help="MiB of RAM per VM (default 1024)")
+    p.add_argument(
+        "--watchdog-fencing",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the inventory's pair gets vmpair_watchdog_fencing: true and vmpair_watchdog_module: i6300esb "
+        "(sbd on each host's emulated watchdog); kept in the lab's state for the next `vm up` unless "
+        "--no-watchdog-fencing",
+    )
 
     p = sub.add_parser("down", help="stop a VM lab and remove its overlays and state (keeps the image)")
     which = p.add_mutually_exclusive_group(required=True)
@@ -56,7 +64,19 @@ def add_parser(parser):
     p.add_argument("--resource", required=True, help="DRBD resource name")
     p.add_argument("--timeout", type=float, default=300, help="seconds to wait for the promotion (default 300)")
 
-    p = sub.add_parser("status", help="VMs, processes, ports, addresses and link states")
+    for verb, text in (
+        ("bmc-off", "make a pair host's BMC go dark (its site lost): its port takes connections and never answers"),
+        ("bmc-on", "bring a pair host's BMC back: its port answers again"),
+    ):
+        p = sub.add_parser(verb, help=text)
+        p.add_argument("name", help="lab name")
+        p.add_argument("host", help="east | west | both (or hv-east / hv-west)")
+
+    p = sub.add_parser("resets", help="a host's boots and how each previous one ended, from its serial log (JSON)")
+    p.add_argument("name", help="lab name")
+    p.add_argument("host", help=HOST_HELP)
+
+    p = sub.add_parser("status", help="VMs, processes, ports, BMCs, addresses and link states")
     p.add_argument("name", help="lab name")
 
     p = sub.add_parser("ssh", help="run a command in a VM: vm ssh NAME HOST -- CMD...")
@@ -96,4 +116,4 @@ def dispatch(args):
         return labvmbmc.serve(args.name)
     import labvm
 
-    return getattr(labvm, f"cmd_{args.vm_command}")(args)
+    return getattr(labvm, "cmd_" + args.vm_command.replace("-", "_"))(args)

@@ -36,11 +36,11 @@ if [[ ${#scenarios[@]} -eq 0 ]]; then
 fi
 if [[ ${#scenarios[@]} -eq 0 ]]; then
   mapfile -t scenarios < <(find molecule -mindepth 2 -maxdepth 2 -name molecule.yml -printf '%h\n' \
-    | xargs -n1 basename | grep -vx -e real-kernel -e release-upgrade | sort)
+    | xargs -n1 basename | grep -vx -e real-kernel -e release-upgrade -e site-loss | sort)
 fi
 selected=()
 for s in "${scenarios[@]}"; do
-  if [[ $s == real-kernel* && ${VMPAIR_REAL_KERNEL:-1} == 0 ]]; then
+  if [[ ($s == real-kernel* || $s == site-loss) && ${VMPAIR_REAL_KERNEL:-1} == 0 ]]; then
     echo "molecule: scenario $s skipped (VMPAIR_REAL_KERNEL=0)"
   else
     selected+=("$s")

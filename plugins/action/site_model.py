@@ -263,15 +263,21 @@ class ActionModule(ActionBase):
                 out[var] = self._template(templar, var, raw[var])
         fencing = raw.get("vmpair_fencing")
         if isinstance(fencing, Mapping):
-            # Keep the agent and the shape; option values (passwords, often vaulted) are never read here.
-            out["vmpair_fencing"] = {
-                h: {
-                    "agent": self._template(templar, "vmpair_fencing", e.get("agent")),
-                    "options": dict.fromkeys(e.get("options") or {}, ""),
+            # Keep the agent, the level and the shape; option values (passwords, often vaulted) are never
+            # read here. A host's entry is one device or a list of them (fence levels).
+            def device(entry):
+                if not isinstance(entry, Mapping):
+                    return entry
+                kept = {
+                    "agent": self._template(templar, "vmpair_fencing", entry.get("agent")),
+                    "options": dict.fromkeys(entry.get("options") or {}, ""),
                 }
-                if isinstance(e, Mapping)
-                else e
-                for h, e in fencing.items()
+                if "level" in entry:
+                    kept["level"] = self._template(templar, "vmpair_fencing", entry["level"])
+                return kept
+
+            out["vmpair_fencing"] = {
+                h: [device(d) for d in e] if isinstance(e, list) else device(e) for h, e in fencing.items()
             }
         elif fencing is not None:
             out["vmpair_fencing"] = fencing

@@ -16,12 +16,18 @@ description:
     RV(findings), each missing redundancy with its severity and its fix.
   - "The components: the cluster (C(corosync-quorumtool -s), C(corosync-cfgtool -s),
     C(corosync-cmapctl -g quorum.device.model), C(corosync-qdevice-tool -sv) and
-    C(crm_mon --output-as=xml -1 --inactive)), fencing (C(crm_mon) and C(cibadmin --query --scope resources)),
+    C(crm_mon --output-as=xml -1 --inactive)), fencing (C(crm_mon) and C(cibadmin --query --scope resources); with the watchdog
+    self-fencing of O(pair) also C(systemctl is-active sbd), C(/etc/default/sbd) and
+    C(cibadmin --query --scope configuration)),
     the mirrors
     (C(drbdsetup events2 --now --statistics all), C(drbdadm dump-xml) and C(/proc/drbd)), the VMs of O(vms)
     (from the cluster, the mirrors and C(virsh list)), the bonds of O(pair) (C(/proc/net/bonding/*)) and libvirt."
   - With O(pair) the facts are compared with what the site model promises (a fence device for each node, the
-    bonds and their members, libvirt answering); without it, with what the host itself has configured.
+    bonds and their members, libvirt answering, watchdog self-fencing where C(pair.watchdog) is set, or a
+    warning when the hosts are on different sites without it); without it, with what the host itself has
+    configured.
+  - Watchdog fencing's cluster property C(stonith-watchdog-timeout) and fence levels are judged only with both
+    hosts' results (sbd must run on both), by the C(duplex.vmpair.pair_report) filter that validate runs.
   - A missing tool or a stopped daemon is reported as state (C(running=false) and an C(error) text) and as a
     finding, not as a failure, unless O(fail_on_unhealthy=true).
   - Never changes anything. The C(duplex.vmpair.validate) playbook runs it on every pair host and merges both
@@ -194,6 +200,33 @@ fencing:
     last_action:
       description: The newest fencing action Pacemaker remembers (action, target, delegate, origin, status,
         completed), or null.
+      type: dict
+watchdog:
+  description: Watchdog self-fencing (diskless SBD) seen from this host; null without C(pair.watchdog) or when
+    O(checks) leaves out V(fencing).
+  returned: always
+  type: dict
+  contains:
+    expected:
+      description: What the site model asks (device, timeout, stonith_watchdog_timeout).
+      type: dict
+    node:
+      description: This host's node name.
+      type: str
+    nodes:
+      description: The pair's node names.
+      type: list
+      elements: str
+    sbd:
+      description: Whether sbd runs here (active), its state as C(systemctl is-active) prints it, and error.
+      type: dict
+    config:
+      description: C(/etc/default/sbd) (present, device from SBD_WATCHDOG_DEV, timeout from SBD_WATCHDOG_TIMEOUT).
+      type: dict
+    cib:
+      description: From C(cibadmin --query --scope configuration) have_watchdog, stonith_watchdog_timeout and
+        stonith_timeout (as the CIB has them), levels (each node's fence levels in order, each a list of device
+        ids), device (the agent of the device C(watchdog), or null) and error.
       type: dict
 mirror:
   description: The DRBD resources of this host; null when O(checks) has neither V(mirror) nor V(vms).
@@ -529,7 +562,7 @@ def main():
     hypervisor = pair.get("hypervisor") if pair else None
     # /proc/drbd says whether DRBD is loaded (then its tools run) and is read once for the mirrors' facts.
     proc_drbd = read_file(PROC_DRBD)
-    commands = state.commands(params["checks"], hypervisor, proc_drbd is not None)
+    commands = state.commands(params["checks"], hypervisor, proc_drbd is not None, bool(pair and pair.get("watchdog")))
     facts = state.build_facts(
         run_tools(CommandRunner(module), commands),
         params["expect_qdevice"],

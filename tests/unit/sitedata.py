@@ -37,6 +37,8 @@ PAIR_VARS = {
         "hv-east": {"agent": "fence_ipmilan", "options": {"ip": "192.0.2.10", "username": "admin", "password": ""}},
         "hv-west": {"agent": "fence_ipmilan", "options": {"ip": "192.0.2.11", "username": "admin", "password": ""}},
     },
+    # the hosts are on two sites: a lost site is fenced by the watchdog (diskless SBD) once the BMC is gone too
+    "vmpair_watchdog_fencing": True,
     "vmpair_vms": [
         {
             "name": "mbx-exec",

@@ -22,6 +22,8 @@ from __future__ import absolute_import, division, print_function  # noqa: UP010
 
 __metaclass__ = type  # noqa: UP001
 
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import WATCHDOG_DEVICE_ID
+
 CRITICAL = "critical"
 WARNING = "warning"
 INFO = "info"
@@ -308,7 +310,8 @@ def fencing_facts(pacemaker, nodes=None, targets=None):
     ``targets`` maps a device id to the nodes it fences (from the CIB's
     ``pcmk_host_list``); a device not in it is taken to fence node N when it
     is named ``fence_N`` (what the cluster role creates). ``nodes`` lists the
-    nodes that must each have a device, or None.
+    nodes that must each have a device, or None; the ``watchdog`` device (watchdog
+    self-fencing, the last level) does not count as a node's device.
     """
     targets = targets or {}
     devices = []
@@ -323,7 +326,10 @@ def fencing_facts(pacemaker, nodes=None, targets=None):
     if nodes is not None:
         covered = set()
         for device in devices:
-            covered.update(device["targets"])
+            # The watchdog device (diskless SBD) is each node's last level, behind its own devices: it
+            # fences a node only once that node has lost quorum, never a hung quorate one.
+            if device["id"] != WATCHDOG_DEVICE_ID:
+                covered.update(device["targets"])
         missing = [n for n in nodes if n not in covered]
     return {
         "enabled": pacemaker["stonith_enabled"],

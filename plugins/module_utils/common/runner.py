@@ -46,6 +46,7 @@ PACKAGES = {
     "virsh": "libvirt-clients",
     "ip": "iproute2",
     "networkctl": "systemd",
+    "systemctl": "systemd",
     "nmcli": "network-manager",
 }
 

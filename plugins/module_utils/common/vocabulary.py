@@ -119,3 +119,24 @@ def resource_ids(name):
         "drbd_clone": drbd_clone_id(name),
         "drbd_name": drbd_name(name),
     }
+
+
+# ---------------------------------------------------------------------------
+# fencing
+
+FENCE_DEVICE_PREFIX = "fence_"
+# Pacemaker's fencer accepts a watchdog device (watchdog self-fencing, diskless SBD) only with
+# exactly this id and agent (Pacemaker 2.1.5 fenced_commands.c stonith_device_register); a fencing
+# level names it by this id; fence_watchdog itself only prints metadata.
+WATCHDOG_DEVICE_ID = "watchdog"
+WATCHDOG_AGENT = "fence_watchdog"
+# corosync-qdevice's sync_timeout (30 s, corosync-qdevice(8)), which the roles leave at its default:
+# a host cut off from its peer AND the witness can stay quorate that long after the split, so its
+# SBD watchdog timeout must be longer (diskless SBD with a qdevice), and the survivor waits twice
+# that before it treats the host as self-fenced (stonith-watchdog-timeout).
+QDEVICE_SYNC_TIMEOUT_S = 30
+
+
+def fence_device_id(node, index=0):
+    """``fence_NODE`` (the host's first device), ``fence_NODE_2``, ... for its further devices."""
+    return FENCE_DEVICE_PREFIX + str(node) + ("" if index == 0 else "_%d" % (index + 1))

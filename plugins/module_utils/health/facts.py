@@ -7,7 +7,7 @@
 :func:`commands` lists the read-only tools ``duplex.vmpair.pair_info`` runs for
 the checks asked; :func:`build_facts` turns their outputs (and a few files) into
 the facts it returns: one reader per component of this package (``corosync``,
-``pacemaker``, ``mirror``, ``vms``, ``network``), the
+``pacemaker``, ``mirror``, ``vms``, ``network``, ``watchdog``), the
 findings of each (``common.findings``), ``redundant`` and the plain-English ``summary``.
 
 Pure functions only: the unit tests run them on outputs captured from real
@@ -26,6 +26,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import PRO
 from ansible_collections.duplex.vmpair.plugins.module_utils.health import mirror as state_mirror
 from ansible_collections.duplex.vmpair.plugins.module_utils.health import network as state_network
 from ansible_collections.duplex.vmpair.plugins.module_utils.health import vms as state_vms
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import watchdog as state_watchdog
 from ansible_collections.duplex.vmpair.plugins.module_utils.health.base import Output, error_text
 from ansible_collections.duplex.vmpair.plugins.module_utils.health.corosync import corosync_facts, qdevice_facts
 from ansible_collections.duplex.vmpair.plugins.module_utils.health.pacemaker import (
@@ -49,11 +50,14 @@ COMMANDS = collections.OrderedDict(
 CHECKS = ("cluster", "fencing", "mirror", "vms", "network", "hypervisor")
 
 
-def commands(checks, hypervisor=None, mirror_loaded=False):
-    """The tools to run for ``checks``: {key: argv}."""
+def commands(checks, hypervisor=None, mirror_loaded=False, watchdog=False):
+    """The tools to run for ``checks``: {key: argv}. ``watchdog``: the site model's pair has watchdog
+    fencing (sbd and the CIB's fencing configuration are then read for the ``fencing`` check)."""
     out = collections.OrderedDict(COMMANDS)
     if "fencing" in checks or "vms" in checks:
         out["cib_resources"] = ["cibadmin", "--query", "--scope", "resources"]
+    if watchdog and "fencing" in checks:
+        out.update(state_watchdog.COMMANDS)
     if mirror_loaded and ("mirror" in checks or "vms" in checks):
         out.update(state_mirror.COMMANDS)
     if hypervisor in URIS and ("hypervisor" in checks or "vms" in checks):
@@ -121,7 +125,10 @@ def build_facts(outputs, expect_qdevice=None, pair=None, host=None, vms=None, ch
     text or None (``/proc/drbd``, ``/proc/net/bonding/*``); ``uname`` is the
     host's node name (it names the mirrors' peer).
 
-    Returns ``corosync``, ``qdevice``, ``pacemaker``, ``fencing``, ``mirror``,
+    With ``pair.watchdog`` (watchdog self-fencing) and the ``fencing`` check, ``watchdog`` is this
+    host's view of it (``health.watchdog``: sbd, /etc/default/sbd, the CIB's property and levels).
+
+    Returns ``corosync``, ``qdevice``, ``pacemaker``, ``fencing``, ``watchdog``, ``mirror``,
     ``vms``, ``network``, ``hypervisor`` (None for a component not checked),
     ``findings``, ``redundant`` (no warning or critical finding), ``summary``
     (their messages) and ``healthy`` (the same as ``redundant``).
@@ -149,9 +156,19 @@ def build_facts(outputs, expect_qdevice=None, pair=None, host=None, vms=None, ch
                 )
             )
     fencing = None
+    watchdog = None
     if "fencing" in checks:
         fencing = judge.fencing_facts(pacemaker, node_names, _stonith_targets(outputs.get("cib_resources")))
         found += judge.fencing_findings(pacemaker, fencing)
+        if pair:
+            local = [n["name"] for n in pair["nodes"] if n["host"] == host]
+            watchdog = state_watchdog.watchdog_facts(
+                pair.get("watchdog"), outputs, read, (local or [uname])[0], node_names
+            )
+            found += state_watchdog.host_findings(watchdog, corosync["running"])
+            sites = state_watchdog.sites_finding(pair)
+            if sites:
+                found.append(sites)
     found += judge.resource_findings(pacemaker, state_vms.owned_resources(vms) if "vms" in checks else ())
 
     mirror = None
@@ -207,6 +224,7 @@ def build_facts(outputs, expect_qdevice=None, pair=None, host=None, vms=None, ch
         "qdevice": qdevice,
         "pacemaker": pacemaker,
         "fencing": fencing,
+        "watchdog": watchdog,
         "mirror": mirror,
         "vms": vm_list,
         "network": network,

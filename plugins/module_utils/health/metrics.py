@@ -25,8 +25,10 @@ __metaclass__ = type  # noqa: UP001
 import time
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.findings import SEVERITIES
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import WATCHDOG_DEVICE_ID
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import RESOURCE_PREFIX
 from ansible_collections.duplex.vmpair.plugins.module_utils.health import report
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import watchdog as state_watchdog
 
 PREFIX = "duplex_vmpair_"
 # The file validate writes in the textfile collector's directory.
@@ -71,6 +73,12 @@ METRICS = (
         "fence_device_running",
         ("node",),
         "1 when a fence device that fences the node is configured and running, else 0.",
+    ),
+    (
+        "watchdog_fencing_ready",
+        (),
+        "With watchdog self-fencing: 1 when sbd runs on both hosts and each node's last fence level is the "
+        "watchdog, with its stonith-watchdog-timeout; else 0. Absent without watchdog fencing.",
     ),
     (
         "vm_info",
@@ -259,6 +267,7 @@ def _cluster_metrics(out, pair, state):
             running = any(
                 node["name"] in (device.get("targets") or []) and device.get("active") and not device.get("failed")
                 for device in fencing.get("devices") or []
+                if device.get("id") != WATCHDOG_DEVICE_ID
             )
             out.add("fence_device_running", _flag(running), node=node["name"])
 
@@ -311,5 +320,10 @@ def pair_metrics(pair, seen, missing=(), now=None):
             _mirror_metrics(out, host, seen[host] or {}, vm_of)
     if view is not None:
         _cluster_metrics(out, pair, seen[view] or {})
+    if pair.get("watchdog"):
+        views = [(seen[host] or {}).get("watchdog") for host in pair["hosts"] if host in seen]
+        complete = all(host in seen for host in pair["hosts"])
+        ready, _found = state_watchdog.pair_state(views, complete)
+        out.add("watchdog_fencing_ready", _flag(ready))
     _vm_metrics(out, pair, seen[view] if view is not None else {})
     return out.text()

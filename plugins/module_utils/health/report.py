@@ -5,7 +5,8 @@
 """One report per pair from what ``pair_info`` found on each of its hosts.
 
 Findings seen from both hosts are merged (each keeps the hosts that saw it); a
-host that did not answer is itself a critical finding. The report has readable
+host that did not answer is itself a critical finding. What needs both hosts' view is judged here:
+watchdog fencing's property and levels, once sbd runs on both (``health.watchdog.pair_state``). The report has readable
 lines (a green line when redundant, otherwise each finding with its fix), the
 counts by severity, and whether it reaches the severity that fails the run.
 """
@@ -21,6 +22,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.common.findings impo
     finding,
     gaps,
 )
+from ansible_collections.duplex.vmpair.plugins.module_utils.health import watchdog as state_watchdog
 
 FAIL_ON = ("critical", "warning", "never")
 _COMPONENTS = ("host", "cluster", "witness", "fencing", "mirror", "vm", "network", "hypervisor")
@@ -59,6 +61,12 @@ def pair_report(pair, seen, missing=(), fail_on="warning"):
             "Check that %s is powered on and reachable over ssh, then run validate again." % host,
         )
         merged[(CRITICAL, "host", host, item["message"])] = dict(item, hosts=[])
+    # Watchdog fencing's property and levels: judged on both hosts' views (sbd must run on both).
+    views = {host: (seen[host] or {}).get("watchdog") for host in sorted(seen)}
+    _ready, pair_found = state_watchdog.pair_state(list(views.values()), not missing)
+    for item in pair_found:
+        key = (item["severity"], item["component"], item["subject"], item["message"])
+        merged.setdefault(key, dict(item, hosts=[h for h, view in views.items() if view]))
     found = sorted(merged.values(), key=_order)
     missing_now = gaps(found)
     counts = {severity: len([f for f in found if f["severity"] == severity]) for severity in SEVERITIES}

@@ -31,6 +31,7 @@ import re
 import stat
 import xml.etree.ElementTree as ET
 
+from ansible_collections.duplex.vmpair.plugins.module_utils.common import vocabulary
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import MASK, CommandError
 from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker.cib import (
     MINUS_INFINITY,
@@ -74,7 +75,7 @@ _DEBIAN13_AGENT_PACKAGES = {
 
 
 # Pacemaker's own agents, in its package on both releases.
-_PACEMAKER_AGENTS = {"fence_legacy", "fence_watchdog"}
+_PACEMAKER_AGENTS = {"fence_legacy", vocabulary.WATCHDOG_AGENT}
 
 
 def agent_package(agent, debian_major):

@@ -48,6 +48,12 @@ DEFAULTS = {
     "vmpair_witness_port": 5403,
     "vmpair_links_shared_with_vms": False,
     "vmpair_migration_tunnelled": True,
+    # Watchdog self-fencing (diskless SBD) as each host's last fence level: off unless asked for.
+    "vmpair_watchdog_fencing": False,
+    "vmpair_watchdog_device": "/dev/watchdog",
+    "vmpair_watchdog_module": "",
+    # SBD_WATCHDOG_TIMEOUT: longer than qdevice's sync_timeout (vocabulary.QDEVICE_SYNC_TIMEOUT_S).
+    "vmpair_watchdog_timeout": vocabulary.QDEVICE_SYNC_TIMEOUT_S + 5,
 }
 # Pair-level variables read from the first host of each pair (group vars land on both).
 PAIR_VARS = (
@@ -66,6 +72,10 @@ PAIR_VARS = (
     "vmpair_sync_rtt_limit_ms",
     "vmpair_links_shared_with_vms",
     "vmpair_migration_tunnelled",
+    "vmpair_watchdog_fencing",
+    "vmpair_watchdog_device",
+    "vmpair_watchdog_module",
+    "vmpair_watchdog_timeout",
 )
 # vmpair_firewall is a role option (duplex.vmpair.network) that the site model also reads: none leaves
 # the host's ports open, which check_site warns about.

@@ -178,7 +178,9 @@ def build_pair(chk, pair, hosts, hostvars, witnesses, site_addresses=None, site_
         {} if site_addresses is None else site_addresses,
         pair_value(hostvars, hosts, "vmpair_links_shared_with_vms"),
     )
-    fencing = site_quorum.check_fencing(chk, pair, hosts, pair_value(hostvars, hosts, "vmpair_fencing"))
+    fencing = site_quorum.check_fencing(
+        chk, pair, hosts, pair_value(hostvars, hosts, "vmpair_fencing"), {n["host"]: n["name"] for n in nodes}
+    )
     vms = site_vms.check_vms(
         chk, pair, hosts, pair_value(hostvars, hosts, "vmpair_vms"), {} if site_vm_names is None else site_vm_names
     )
@@ -190,8 +192,10 @@ def build_pair(chk, pair, hosts, hostvars, witnesses, site_addresses=None, site_
         chk, pair, hosts, hostvars, witnesses, sites, pair_value(hostvars, hosts, "vmpair_witness")
     )
     two_node = witness is None
-    if two_node and len(chk.problems) == before:  # no witness, and none was needed: a fence race
+    witness_reported = len(chk.problems) != before  # the witness check said why there is none
+    if two_node and not witness_reported:  # no witness, and none was needed: a fence race
         site_quorum.warn_two_node(chk, pair, hosts, settings["fence_race_winner"], settings["fence_delay"])
+    watchdog = site_quorum.check_watchdog(chk, pair, hosts, hostvars, sites, witness, witness_reported)
     firewall = site_firewall.pair_rules(hosts, links, settings["migration_tunnelled"])
     chk.check = "pair"
     site_firewall.check_pair_tools(chk, pair, hosts, hostvars, firewall)
@@ -206,6 +210,10 @@ def build_pair(chk, pair, hosts, hostvars, witnesses, site_addresses=None, site_
         "cluster_links": [link for link in links if "cluster" in link["carries"]],
         "replication_links": [link for link in links if "replication" in link["carries"]],
         "fencing": fencing,
+        # the pair's fence agents once each (their packages: cluster role, rolling_update.yml)
+        "fence_agents": sorted({d["agent"] for f in fencing.values() for d in f["devices"] if d["agent"]}),
+        # watchdog self-fencing (diskless SBD) as each host's last level, or None
+        "watchdog": watchdog,
         "witness": witness,
         "two_node": two_node,
         "fence_race_winner": settings["fence_race_winner"] if two_node else None,

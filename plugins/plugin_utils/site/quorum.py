@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.duplex.vmpair.plugins.module_utils.common import vocabulary
 from ansible_collections.duplex.vmpair.plugins.module_utils.site.base import (
     DEFAULTS,
     WITNESSES_GROUP,
@@ -18,10 +19,67 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.site.base import (
 )
 
 _AGENT_RE = re.compile(r"^fence_[A-Za-z0-9_]+$")
+_MODULE_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def check_fencing(chk, pair, hosts, fencing):
+def _fence_entries(chk, where, host, var, entry):
+    """A host's vmpair_fencing value as a list of device mappings (one mapping: one device)."""
+    if isinstance(entry, dict):
+        return [entry]
+    if isinstance(entry, list) and entry and all(isinstance(e, dict) for e in entry):
+        return entry
+    chk.add(
+        where,
+        var,
+        "no fence device for %s: without fencing a split cannot be resolved safely." % host,
+        "Add {agent: fence_ipmilan, options: {...}} (or fence_redfish) for %s, or a list of devices tried in "
+        "order: [{agent: fence_ipmilan, ...}, {agent: fence_apc_snmp, ...}]." % host,
+    )
+    return []
+
+
+def _check_device(chk, where, var, device):
+    agent = device.get("agent")
+    if not isinstance(agent, str) or not _AGENT_RE.match(agent):
+        chk.add(
+            where,
+            var + ".agent",
+            "%r is not a fence agent name." % (agent,),
+            "Name an agent such as fence_ipmilan, fence_redfish or fence_apc_snmp.",
+        )
+    elif agent in (vocabulary.WATCHDOG_AGENT, "fence_sbd"):
+        chk.add(
+            where,
+            var + ".agent",
+            "%s is not a device to list here: watchdog self-fencing (diskless SBD) is the pair's last level." % agent,
+            "Remove it and set vmpair_watchdog_fencing: true (docs/operations.md, A whole site lost).",
+        )
+    if not isinstance(device.get("options", {}), dict):
+        chk.add(where, var + ".options", "is not a mapping.", "Give the agent's options as key: value pairs.")
+    level = device.get("level")
+    if level is not None and (not is_int(level) or not 1 <= level <= 9):
+        chk.add(
+            where,
+            var + ".level",
+            "%r is not a fence level (1-9)." % (level,),
+            "Leave it out (the devices are tried in list order) or give 1-9; devices with the same level must "
+            "all succeed together (two power supplies).",
+        )
+        level = None
+    return agent, level
+
+
+def check_fencing(chk, pair, hosts, fencing, node_names=None):
+    """Each host's fence devices and levels, by host.
+
+    vmpair_fencing[HOST] is one device ``{agent, options}`` or a list of them, tried in order (level 1,
+    2, ...; ``level: N`` puts devices on one level, where all must succeed). The first device keeps the
+    name fence_NODE (vocabulary.fence_device_id), so a pair set up with one device keeps it. Returns
+    ``{host: {agent, devices: [{id, agent, level, index}], levels: [[id, ...], ...]}}``; the options
+    (passwords) stay in vmpair_fencing, never in the model.
+    """
     where = "pair %s" % pair
+    node_names = node_names or {}
     chk.check = "fencing"
     if not isinstance(fencing, dict):
         chk.add(
@@ -40,34 +98,119 @@ def check_fencing(chk, pair, hosts, fencing):
             "Key vmpair_fencing by the pair's host names: %s." % ", ".join(hosts),
         )
     for host in hosts:
-        entry = fencing.get(host)
+        hwhere = "%s host %s" % (where, host)
         var = "vmpair_fencing.%s" % host
-        if not isinstance(entry, dict):
-            chk.add(
-                "%s host %s" % (where, host),
-                var,
-                "no fence device for %s: without fencing a split cannot be resolved safely." % host,
-                "Add {agent: fence_ipmilan, options: {...}} (or fence_redfish, fence_sbd) for %s." % host,
+        entries = _fence_entries(chk, hwhere, host, var, fencing.get(host))
+        devices = []
+        for index, device in enumerate(entries):
+            dvar = var if isinstance(fencing.get(host), dict) else "%s[%d]" % (var, index)
+            agent, level = _check_device(chk, hwhere, dvar, device)
+            devices.append(
+                {
+                    "id": vocabulary.fence_device_id(node_names.get(host, host), index),
+                    "agent": agent,
+                    "level": level,
+                    "index": index,
+                }
             )
-            continue
-        agent = entry.get("agent")
-        if not isinstance(agent, str) or not _AGENT_RE.match(agent):
-            chk.add(
-                "%s host %s" % (where, host),
-                var + ".agent",
-                "%r is not a fence agent name." % (agent,),
-                "Name an agent such as fence_ipmilan, fence_redfish or fence_sbd.",
-            )
-        options = entry.get("options", {})
-        if not isinstance(options, dict):
-            chk.add(
-                "%s host %s" % (where, host),
-                var + ".options",
-                "is not a mapping.",
-                "Give the agent's options as key: value pairs.",
-            )
-        out[host] = {"agent": agent}
+        # Devices without a level follow the last level given before them.
+        next_level = 1
+        for device in devices:
+            if device["level"] is None:
+                device["level"] = next_level
+            next_level = device["level"] + 1
+        levels = [
+            [d["id"] for d in devices if d["level"] == number] for number in sorted({d["level"] for d in devices})
+        ]
+        out[host] = {"agent": devices[0]["agent"] if devices else None, "devices": devices, "levels": levels}
     return out
+
+
+def check_watchdog(chk, pair, hosts, hostvars, sites, witness, witness_reported=False):
+    """Watchdog self-fencing (diskless SBD) as each host's last fence level, or None.
+
+    Needs the witness: in a two_node pair both halves of a split keep quorum, so neither resets
+    itself, and each would take the other's VMs after the wait. The SBD watchdog timeout must be
+    longer than qdevice's sync_timeout (a host cut off from peer and witness can stay quorate that
+    long); the survivor waits twice the watchdog timeout (stonith-watchdog-timeout) before it takes
+    the lost host's VMs. Warns when the hosts are on different sites without it: a lost site (host and
+    BMC together) then waits for a human. `witness_reported`: the witness check already reported why
+    the pair has none (not repeated here).
+    """
+    where = "pair %s" % pair
+    chk.check = "fencing"
+    enabled = pair_value(hostvars, hosts, "vmpair_watchdog_fencing")
+    if not isinstance(enabled, bool):
+        chk.add(where, "vmpair_watchdog_fencing", "%r is not true or false." % (enabled,), "Use true or false.")
+        return None
+    if not enabled:
+        if len({s for s in sites.values() if s}) > 1:
+            chk.warn(
+                where,
+                "vmpair_watchdog_fencing",
+                "the hosts are on different sites (%s) and each can be fenced only through its own devices: when a "
+                "whole site is lost (host and BMC together), fencing it fails and its VMs stay down until someone "
+                "confirms by hand (stonith_admin --confirm)."
+                % ", ".join("%s=%s" % item for item in sorted(sites.items())),
+                "Add watchdog self-fencing as the last level: vmpair_watchdog_fencing: true with a hardware watchdog "
+                "on each host (docs/operations.md, A whole site lost).",
+            )
+        return None
+    if witness is None and not witness_reported:
+        chk.add(
+            where,
+            "vmpair_watchdog_fencing",
+            "watchdog self-fencing needs a witness: without one both halves of a split keep quorum, neither resets "
+            "itself, and each would take the other's VMs once the wait is over.",
+            "Set vmpair_witness to a host of %s on a third site." % WITNESSES_GROUP,
+        )
+    ok = witness is not None
+    device = pair_value(hostvars, hosts, "vmpair_watchdog_device")
+    if not isinstance(device, str) or not device.startswith("/dev/"):
+        chk.add(
+            where,
+            "vmpair_watchdog_device",
+            "%r is not a device path." % (device,),
+            "Leave it out (/dev/watchdog) or name the watchdog device, e.g. /dev/watchdog0.",
+        )
+        ok = False
+    module = pair_value(hostvars, hosts, "vmpair_watchdog_module")
+    if not isinstance(module, str) or (module and not _MODULE_RE.match(module)):
+        chk.add(
+            where,
+            "vmpair_watchdog_module",
+            "%r is not a kernel module name." % (module,),
+            "Leave it empty (the hardware's driver loads itself) or name the driver: iTCO_wdt, ipmi_watchdog, "
+            "i6300esb, or softdog where a software watchdog is accepted (docs/operations.md).",
+        )
+        ok = False
+    timeout = pair_value(hostvars, hosts, "vmpair_watchdog_timeout")
+    least = vocabulary.QDEVICE_SYNC_TIMEOUT_S + 1
+    if not is_int(timeout) or not least <= timeout <= 120:
+        chk.add(
+            where,
+            "vmpair_watchdog_timeout",
+            "%r is outside %d-120 s: a host cut off from its peer and the witness can stay quorate for qdevice's "
+            "sync_timeout (%d s), so its watchdog must wait longer than that." % (timeout, least, least - 1),
+            "Leave it out (%d s)." % DEFAULTS["vmpair_watchdog_timeout"],
+        )
+        ok = False
+    if not ok:
+        return None
+    return {
+        "device": device,
+        "module": module,
+        "timeout": timeout,
+        # Pacemaker's stonith-watchdog-timeout: twice the watchdog's, as sbd(8) and Pacemaker advise.
+        "stonith_watchdog_timeout": 2 * timeout,
+        # stonith-timeout, and the pcmk_reboot/off_timeout of the devices in front of the watchdog:
+        # Pacemaker 2.1.5's fencer gives a whole topology 1.2 times the failed device's timeout, and a
+        # BMC gone with its site often hangs until that timeout (fence_redfish sets no timeout of its
+        # own; a lost route is a TCP connect timeout) instead of failing at once. So 1.2 x T must hold
+        # T + the watchdog's wait + 10 s: T = 5 x (wait + 10), 400 s with the defaults.
+        "stonith_timeout": 5 * (2 * timeout + 10),
+        "device_id": vocabulary.WATCHDOG_DEVICE_ID,
+    }
 
 
 def check_witness(chk, pair, hosts, hostvars, witnesses, sites, name):

@@ -138,7 +138,8 @@ def fence_templar(options, **extra):
     variables = role_vars(
         "cluster",
         __vmpair_fenced=PAIR_NODES[0],
-        __vmpair_pair={"nodes": PAIR_NODES},
+        __vmpair_fence_device={"id": "fence_hv-east", "agent": "fence_ipmilan", "level": 1, "index": 0},
+        __vmpair_pair={"nodes": PAIR_NODES, "watchdog": None},
         vmpair_fencing={"hv-east": {"agent": "fence_ipmilan", "options": options}},
         inventory_hostname="hv-east",
         **extra,

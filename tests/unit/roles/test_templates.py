@@ -30,6 +30,7 @@ def described_pair(two_node=False):
     pairs, witnesses, hostvars = site()
     if two_node:
         set_pair_var(hostvars, "vmpair_witness", None)
+        set_pair_var(hostvars, "vmpair_watchdog_fencing", False)  # it needs the witness
         hostvars["hv-west"]["vmpair_site"] = "east"
     return site_model.build_site(pairs, witnesses, hostvars)["pairs"]["pair_mail"]
 
@@ -50,6 +51,31 @@ def corosync_check(text, tmp_path, local_addresses):
     return subprocess.run(
         ["unshare", "--net", "sh", "-c", script], capture_output=True, text=True, timeout=60, check=False
     )
+
+
+# /etc/default/sbd -------------------------------------------------------------------------------
+
+
+def test_sbd_defaults_are_diskless_with_the_site_models_watchdog(tmp_path):
+    pairs, witnesses, hostvars = site()
+    set_pair_var(hostvars, "vmpair_watchdog_device", "/dev/watchdog1")
+    set_pair_var(hostvars, "vmpair_watchdog_timeout", 40)
+    pair = site_model.build_site(pairs, witnesses, hostvars)["pairs"]["pair_mail"]
+    text = render("cluster", "sbd.j2", __vmpair_pair=pair, ansible_managed="managed")
+    conf = tmp_path / "sbd"
+    conf.write_text(text)
+    # read as systemd's EnvironmentFile and the sbd init script read it: shell variable assignments
+    names = ["SBD_DEVICE", "SBD_PACEMAKER", "SBD_WATCHDOG_DEV", "SBD_WATCHDOG_TIMEOUT", "SBD_TIMEOUT_ACTION"]
+    script = ". %s; %s" % (conf, "; ".join('echo "%s=${%s-unset}"' % (n, n) for n in names))
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out == [
+        "SBD_DEVICE=unset",  # diskless: no shared disk
+        "SBD_PACEMAKER=yes",
+        "SBD_WATCHDOG_DEV=/dev/watchdog1",
+        "SBD_WATCHDOG_TIMEOUT=40",
+        "SBD_TIMEOUT_ACTION=flush,reboot",
+    ]
+    assert "stonith-watchdog-timeout (80 s)" in text
 
 
 # corosync.conf ---------------------------------------------------------------------------------

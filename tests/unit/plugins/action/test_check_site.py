@@ -40,6 +40,7 @@ def check_site(tmp_path, text, *args):
 def same_site_without_witness(data, pair):
     del data["all"]["children"]["vmpair_witnesses"]
     del pair["vars"]["vmpair_witness"]
+    pair["vars"].pop("vmpair_watchdog_fencing", None)  # it needs the witness
     pair["hosts"]["hv-west"]["vmpair_site"] = "east"
 
 

@@ -41,6 +41,7 @@ all:
             vmpair_fencing:
               hv-east: {agent: fence_ipmilan, options: {ip: 192.0.2.10, password: "{{ vault_undefined_east }}"}}
               hv-west: {agent: fence_ipmilan, options: {ip: 192.0.2.11, password: "{{ vault_undefined_west }}"}}
+            vmpair_watchdog_fencing: true
     kvm_hosts:
       hosts:
         hv-east:

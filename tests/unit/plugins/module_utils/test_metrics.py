@@ -78,8 +78,10 @@ def test_a_redundant_pair_with_its_protected_vm():
     # Prometheus naming: one prefix, gauges only, base units in the names, no duplicated family.
     assert set(types.values()) == {"gauge"}
     assert all(name.startswith("duplex_vmpair_") for name in types)
-    # Every metric but the two that exist only while a mirror resyncs.
+    # Every metric but the two that exist only while a mirror resyncs, and the one of watchdog fencing
+    # (this pair has none; test_watchdog_findings.py).
     resync_only = {"duplex_vmpair_mirror_resync_done_ratio", "duplex_vmpair_mirror_resync_remaining_seconds"}
+    resync_only.add("duplex_vmpair_watchdog_fencing_ready")
     assert set(types) == {"duplex_vmpair_" + name for name, _labels, _help in metrics.METRICS} - resync_only
     assert text.count("# TYPE ") == len(types)
     assert all(dict(labels)["pair"] == "pair_lab" for _name, labels in samples)

@@ -60,7 +60,23 @@ def test_valid_site_is_described():
 
 def test_fencing_options_are_not_in_the_description():
     pair = site_model.build_site(*site())["pairs"]["pair_mail"]
-    assert pair["fencing"] == {"hv-east": {"agent": "fence_ipmilan"}, "hv-west": {"agent": "fence_ipmilan"}}
+    assert pair["fencing"] == {
+        host: {
+            "agent": "fence_ipmilan",
+            "devices": [{"id": "fence_" + host, "agent": "fence_ipmilan", "level": 1, "index": 0}],
+            "levels": [["fence_" + host]],
+        }
+        for host in ("hv-east", "hv-west")
+    }
+    assert pair["fence_agents"] == ["fence_ipmilan"]
+    assert pair["watchdog"] == {
+        "device": "/dev/watchdog",
+        "module": "",
+        "timeout": 35,
+        "stonith_watchdog_timeout": 70,
+        "stonith_timeout": 400,
+        "device_id": "watchdog",
+    }
     assert "192.0.2.10" not in repr(pair)
 
 
@@ -75,6 +91,7 @@ def test_pair_of_returns_node_and_peer():
 def test_same_site_without_witness_is_two_node_with_fence_delay():
     pairs, witnesses, hostvars = site()
     set_pair_var(hostvars, "vmpair_witness", None)
+    set_pair_var(hostvars, "vmpair_watchdog_fencing", False)  # it needs a witness
     hostvars["hv-west"]["vmpair_site"] = "east"
     set_pair_var(hostvars, "vmpair_fence_race_winner", "hv-west")
     pair = site_model.build_site(pairs, witnesses, hostvars)["pairs"]["pair_mail"]
