@@ -1,14 +1,17 @@
 """`lab.py guest ...`: the minimal test guest for protection tests, run nested in the VM lab's hosts.
 
 The guest is Debian's kernel (the host's release's: the one the bookworm VM lab boots, whatever
-VMPAIR_LAB_SUITE says; it runs nested in a trixie lab as well) with a busybox initramfs whose /init
+VMPAIR_LAB_SUITE says; it runs nested in a trixie lab as well), booted as the uncompressed ELF
+inside the package's bzImage (vmlinux: QEMU starts it through its PVH entry point, without firmware
+or decompression, which under TCG inside TCG took longer than the kernel's own start), with a
+busybox initramfs whose /init
 (guest/init) writes an increasing sequence number to its disk, one 512-byte record
 "VMPAIRSEQ <n>" per number, and prints "VMPAIR-ACK <n>" on its serial console only after fsync
 of that record returned: a line on the console is a write the disk acknowledged. `guest check`
 compares a disk with the ACK lines someone saw: every acknowledged number must be on the disk
 (what a protected VM promises after its host dies).
 
-  guest image              build .state/vm/guest/{vmlinuz,initrd.img} (cached by input hash)
+  guest image              build .state/vm/guest/{vmlinuz,vmlinux.gz,initrd.img} (cached by input hash)
   guest check DISK LOG     every VMPAIR-ACK in LOG is a record on DISK (a file or device)
   guest selftest           boot it under QEMU on the lab machine, pull the plug, check
 """
@@ -17,6 +20,7 @@ import gzip
 import hashlib
 import io
 import json
+import lzma
 import os
 import re
 import shutil
@@ -32,7 +36,7 @@ INIT = os.path.join(LAB_DIR, "guest", "init")
 # In load order (each after what it depends on); written to /lib/modules/order for the guest's /init.
 MODULES = ["virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_blk"]
 BUSYBOX = "busybox-static"
-RECIPE = "1"
+RECIPE = "2"
 SEQ = re.compile(rb"VMPAIRSEQ (\d+)\n")
 ACK = re.compile(r"VMPAIR-ACK (\d+)")
 
@@ -51,6 +55,30 @@ def _cpio_newc(entries):
         out.write(b"\0" * ((4 - len(data) % 4) % 4))
         ino += 1
     return gzip.compress(out.getvalue(), mtime=0)
+
+
+def _vmlinux(bzimage):
+    """The ELF kernel inside a bzImage (its payload, decompressed), with no symbols: QEMU boots it
+    through the PVH entry point its notes give (Debian's kernels have CONFIG_PVH). Gzip'd, because
+    most of the 60 MiB are zeros between sections, and hosts unpack it (lab/guest_vm.yml)."""
+    with open(bzimage, "rb") as fh:
+        data = fh.read()
+    start = data.find(b"\xfd7zXZ\x00")
+    if start < 0:
+        raise LabError(f"{bzimage}: no xz payload (the guest expects Debian's xz-compressed kernels)")
+    elf = lzma.LZMADecompressor().decompress(data[start:])
+    if not elf.startswith(b"\x7fELF"):
+        raise LabError(f"{bzimage}: its xz payload is not an ELF kernel")
+    with tempfile.TemporaryDirectory(prefix="vmpair-vmlinux-") as work:
+        full, stripped = os.path.join(work, "vmlinux"), os.path.join(work, "vmlinux.stripped")
+        with open(full, "wb") as fh:
+            fh.write(elf)
+        run(["objcopy", "--strip-all", full, stripped])
+        notes = subprocess.run(["readelf", "-n", stripped], capture_output=True, text=True, check=True).stdout
+        if "0x00000012" not in notes:  # XEN_ELFNOTE_PHYS32_ENTRY: the PVH entry point
+            raise LabError(f"{bzimage}: the kernel has no PVH entry point (CONFIG_PVH)")
+        with open(stripped, "rb") as fh:
+            return gzip.compress(fh.read(), compresslevel=6, mtime=0)
 
 
 def _busybox_version():
@@ -117,7 +145,11 @@ def build(force=False):
         with open(os.path.join(GUEST_DIR, "initrd.img.tmp"), "wb") as fh:
             fh.write(_cpio_newc(entries))
         os.replace(os.path.join(GUEST_DIR, "initrd.img.tmp"), os.path.join(GUEST_DIR, "initrd.img"))
-        shutil.copy(os.path.join(tree, "boot", f"vmlinuz-{version}"), os.path.join(GUEST_DIR, "vmlinuz"))
+        bzimage = os.path.join(tree, "boot", f"vmlinuz-{version}")
+        shutil.copy(bzimage, os.path.join(GUEST_DIR, "vmlinuz"))
+        with open(os.path.join(GUEST_DIR, "vmlinux.gz.tmp"), "wb") as fh:
+            fh.write(_vmlinux(bzimage))
+        os.replace(os.path.join(GUEST_DIR, "vmlinux.gz.tmp"), os.path.join(GUEST_DIR, "vmlinux.gz"))
     result = {"hash": digest, "kernel": kernel[0], "busybox": busybox, "seconds": round(time.monotonic() - started, 1)}
     write_atomic(os.path.join(GUEST_DIR, "guest.json"), json.dumps(result) + "\n")
     log(f"guest image: built in {fmt_time(time.monotonic() - started)} ({GUEST_DIR})")
@@ -161,9 +193,12 @@ def cmd_selftest(args):
         disk, serial = os.path.join(work, "disk.img"), os.path.join(work, "serial.log")
         with open(disk, "wb") as fh:
             fh.truncate(16 * 1024 * 1024)
+        kernel = os.path.join(work, "vmlinux")  # booted as the lab's hosts boot it (lab/guest_vm.yml)
+        with gzip.open(os.path.join(GUEST_DIR, "vmlinux.gz"), "rb") as src, open(kernel, "wb") as dst:
+            shutil.copyfileobj(src, dst)
         argv = [
             "qemu-system-x86_64", "-accel", "tcg", "-m", "128", "-nodefaults", "-display", "none",
-            "-kernel", os.path.join(GUEST_DIR, "vmlinuz"), "-initrd", os.path.join(GUEST_DIR, "initrd.img"),
+            "-kernel", kernel, "-initrd", os.path.join(GUEST_DIR, "initrd.img"),
             "-append", "console=ttyS0 quiet panic=-1 VMPAIR_PERIOD=0.05",
             "-drive", f"file={disk},if=none,id=d0,format=raw,cache=none,aio=native",
             "-device", "virtio-blk-pci,drive=d0", "-serial", f"file:{serial}", "-no-reboot",
