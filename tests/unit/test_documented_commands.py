@@ -73,6 +73,8 @@ a new documented command fails it until it is listed here):
     ansible-playbook -i INVENTORY duplex.vmpair.status
 - docs/operations.md#11, syntax + unreachable, and against the container lab (molecule/default/user_paths.yml):
     ansible-playbook -i INVENTORY duplex.vmpair.status -e vmpair_status_json_report=out/status.json
+- docs/operations.md#12, syntax + unreachable:
+    ansible-playbook -i INVENTORY duplex.vmpair.replace_disk -e vm=web1 -e host=hv-east [-e disk=vdb]
 - docs/protect.md#1, syntax + unreachable (check mode):
     ansible-playbook -i inventory.yml duplex.vmpair.protect --check --diff
 - docs/protect.md#2, syntax + unreachable:

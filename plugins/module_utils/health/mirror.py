@@ -39,6 +39,8 @@ _PROC_SPEED = re.compile(r"speed:\s*([\d,]+)")
 _SYNCING = ("SyncSource", "SyncTarget", "PausedSyncS", "PausedSyncT", "StartingSyncS", "StartingSyncT")
 # The replication states of a resync that moves data now (a paused or starting one does not).
 _RUNNING_SYNC = ("SyncSource", "SyncTarget")
+# A local disk that DRBD detached after an I/O error (on-io-error detach), or never attached.
+_FAILED_DISK = ("Diskless", "Failed")
 _DISK_ORDER = ("Diskless", "Failed", "Inconsistent", "Outdated", "DUnknown", "Consistent", "UpToDate")
 
 
@@ -141,6 +143,7 @@ def _resource_facts(name, state, config, proc_minors, uname):
     if peer is None and uname and len(others) == 1:
         peer = others[0]
     protocol = (config or {}).get("protocol")
+    backing = ((config or {}).get("hosts", {}).get(uname) or {}).get("volumes", {})
     volumes = []
     for vnr in sorted(state["devices"], key=lambda v: (v is None, v)):
         device = state["devices"][vnr]
@@ -152,6 +155,7 @@ def _resource_facts(name, state, config, proc_minors, uname):
                 "volume": vnr,
                 "minor": device["minor"],
                 "disk": device["disk"],
+                "backing": (backing.get(vnr) or {}).get("disk"),
                 "peer_disk": pdev.get("peer_disk"),
                 "replication": pdev.get("replication"),
                 "out_of_sync_kib": oos if oos is not None else proc.get("oos_kib"),
@@ -167,6 +171,7 @@ def _resource_facts(name, state, config, proc_minors, uname):
     etas = [v["resync_eta_s"] for v in syncing if v["resync_eta_s"] is not None]
     return {
         "name": name,
+        "host": uname,
         "peer": peer,
         "role": state["role"],
         "peer_role": conn.get("peer_role"),
@@ -287,6 +292,61 @@ def _peer_name(res):
     return res["peer"] or "the peer"
 
 
+def disk_target(vm, backing):
+    """The VM's disk a backing LV carries: ``/dev/vg/web1-vda-drbd`` of VM web1 -> ``vda`` (None if unknown)."""
+    base = (backing or "").rsplit("/", 1)[-1]
+    prefix, suffix = "%s-" % vm, "-drbd"
+    if vm and base.startswith(prefix) and base.endswith(suffix) and len(base) > len(prefix) + len(suffix):
+        return base[len(prefix) : -len(suffix)]
+    return None
+
+
+def _failed_disk_finding(res, volume, vm):
+    """A volume whose backing disk on this host failed (on-io-error detach) or is not attached.
+
+    DRBD serves the VM's reads and writes from the peer's copy over the replication link: the VM
+    goes on, with no second copy. The fix is a new backing volume and ``replace_disk.yml``.
+    """
+    name, peer = res["name"], _peer_name(res)
+    host = res.get("host") or "this host"
+    target = disk_target(vm, volume.get("backing"))
+    what = "disk %s of VM %s" % (target, vm) if vm and target else "volume %s of mirror %s" % (volume["volume"], name)
+    where = volume.get("backing") or "its backing device"
+    reachable = res["connection"] == "Connected" and volume.get("peer_disk") == "UpToDate"
+    if reachable:
+        message = (
+            "%s: the backing disk on %s (%s) failed or is detached (%s): the VM %s on %s's copy over the "
+            "replication link, with no second copy"
+            % (what, host, where, volume["disk"], "runs" if res["role"] == "Primary" else "would run", peer)
+        )
+    else:
+        peer_copy = "%s's copy is %s over a %s connection" % (
+            peer,
+            volume.get("peer_disk") or "unknown",
+            res["connection"],
+        )
+        message = "%s: the backing disk on %s (%s) is %s and %s: no good copy is reachable from %s" % (
+            what,
+            host,
+            where,
+            volume["disk"],
+            peer_copy,
+            host,
+        )
+    first = "" if reachable else "First bring back %s and the replication link: its copy is the only one. " % peer
+    return finding(
+        CRITICAL,
+        "mirror",
+        name,
+        message,
+        first
+        + "Replace the failed disk on %s (journalctl -k | grep -i 'drbd\\|i/o error' shows it; after a new physical "
+        "volume: vgextend, vgreduce --removemissing), then run ansible-playbook duplex.vmpair.replace_disk -e vm=%s "
+        "-e host=%s: it recreates %s, attaches it and waits for the resync (docs/operations.md, A disk failed)."
+        % (host, vm or name, host, where),
+    )
+
+
 def resource_findings(res, vm=None):
     """What is missing for one mirror; ``vm`` names the VM it carries, for the fixes."""
     name = res["name"]
@@ -306,15 +366,17 @@ def resource_findings(res, vm=None):
     # A disconnected Secondary's disk turns Outdated and a resync target's is Inconsistent: the
     # connection finding below says so. A failed disk, or a bad one while connected, is its own.
     connected = res["connection"] == "Connected" and not res["resyncing"]
-    if res["disk"] in ("Diskless", "Failed") or (connected and res["disk"] not in ("UpToDate", None)):
+    failed = [v for v in res.get("volumes") or [] if v.get("disk") in _FAILED_DISK]
+    out += [_failed_disk_finding(res, volume, vm) for volume in failed]
+    if not failed and connected and res["disk"] not in ("UpToDate", None):
         out.append(
             finding(
                 CRITICAL,
                 "mirror",
                 name,
                 "%s: this host's disk is %s" % (what, res["disk"]),
-                "Diskless or Failed means the backing disk failed: replace it and run drbdadm attach %s. "
-                "Inconsistent or Outdated resyncs from %s by itself once connected." % (name, peer),
+                "Inconsistent or Outdated resyncs from %s by itself while connected; if it does not start, "
+                "read drbdadm status %s and journalctl -k | grep %s on both hosts." % (peer, name, name),
             )
         )
     if res["connection"] == "StandAlone":
@@ -373,7 +435,9 @@ def resource_findings(res, vm=None):
                 name,
                 "%s: the disk on %s is %s" % (what, peer, res["peer_disk"]),
                 "Check the disk on %s (drbdadm status %s there); Outdated or Inconsistent resyncs once "
-                "connected, Diskless needs drbdadm attach %s there." % (peer, name, name),
+                "connected. Diskless means its backing disk failed or is detached: pair_info on %s names it, "
+                "and ansible-playbook duplex.vmpair.replace_disk -e vm=%s -e host=%s replaces it."
+                % (peer, name, peer, vm or name, peer),
             )
         )
     return out
