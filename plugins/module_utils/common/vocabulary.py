@@ -135,6 +135,13 @@ WATCHDOG_AGENT = "fence_watchdog"
 # SBD watchdog timeout must be longer (diskless SBD with a qdevice), and the survivor waits twice
 # that before it treats the host as self-fenced (stonith-watchdog-timeout).
 QDEVICE_SYNC_TIMEOUT_S = 30
+# With watchdog fencing, the monitor timeout of each device in front of the watchdog level. Pacemaker's
+# fencer runs one action of a device at a time: a fence request waits for the device's monitor, which
+# on a BMC that hangs (gone with its site, or a firewall that drops) lasts until this timeout. The
+# site-loss lab scenario saw a 2 min monitor push the reboot's failure past the topology's limit.
+FENCE_MONITOR_TIMEOUT_S = 20
+# What the devices' timeout leaves on top of the monitor's wait and the watchdog's (site model).
+FENCE_TIMEOUT_MARGIN_S = 20
 
 
 def fence_device_id(node, index=0):

@@ -204,11 +204,16 @@ def check_watchdog(chk, pair, hosts, hostvars, sites, witness, witness_reported=
         # Pacemaker's stonith-watchdog-timeout: twice the watchdog's, as sbd(8) and Pacemaker advise.
         "stonith_watchdog_timeout": 2 * timeout,
         # stonith-timeout, and the pcmk_reboot/off_timeout of the devices in front of the watchdog:
-        # Pacemaker 2.1.5's fencer gives a whole topology 1.2 times the failed device's timeout, and a
-        # BMC gone with its site often hangs until that timeout (fence_redfish sets no timeout of its
-        # own; a lost route is a TCP connect timeout) instead of failing at once. So 1.2 x T must hold
-        # T + the watchdog's wait + 10 s: T = 5 x (wait + 10), 400 s with the defaults.
-        "stonith_timeout": 5 * (2 * timeout + 10),
+        # Pacemaker 2.1.5's fencer gives a whole topology 1.2 times the failed device's timeout (the
+        # site-loss lab logged "Total timeout set to 480" for 400 s devices: the watchdog's wait is
+        # not counted), and a BMC gone with its site often hangs until that timeout (fence_redfish
+        # 4.12 sends its requests with no timeout; a lost route is a TCP connect timeout) instead of
+        # failing at once. A request also waits for a monitor of the device that runs (at most its
+        # monitor timeout). So 1.2 x T must hold the monitor's wait + T + the watchdog's wait + a
+        # margin: T = 5 x (monitor + wait + margin), 550 s with the defaults.
+        "stonith_timeout": 5
+        * (vocabulary.FENCE_MONITOR_TIMEOUT_S + 2 * timeout + vocabulary.FENCE_TIMEOUT_MARGIN_S),
+        "monitor_timeout": vocabulary.FENCE_MONITOR_TIMEOUT_S,
         "device_id": vocabulary.WATCHDOG_DEVICE_ID,
     }
 

@@ -74,7 +74,8 @@ def test_fencing_options_are_not_in_the_description():
         "module": "",
         "timeout": 35,
         "stonith_watchdog_timeout": 70,
-        "stonith_timeout": 400,
+        "stonith_timeout": 550,
+        "monitor_timeout": 20,
         "device_id": "watchdog",
     }
     assert "192.0.2.10" not in repr(pair)

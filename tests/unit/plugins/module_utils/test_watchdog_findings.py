@@ -37,7 +37,8 @@ WATCHDOG = {
     "module": "i6300esb",
     "timeout": 35,
     "stonith_watchdog_timeout": 70,
-    "stonith_timeout": 400,
+    "stonith_timeout": 550,
+    "monitor_timeout": 20,
     "device_id": "watchdog",
 }
 BASE = dict(
