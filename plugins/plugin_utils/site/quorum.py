@@ -211,8 +211,7 @@ def check_watchdog(chk, pair, hosts, hostvars, sites, witness, witness_reported=
         # failing at once. A request also waits for a monitor of the device that runs (at most its
         # monitor timeout). So 1.2 x T must hold the monitor's wait + T + the watchdog's wait + a
         # margin: T = 5 x (monitor + wait + margin), 550 s with the defaults.
-        "stonith_timeout": 5
-        * (vocabulary.FENCE_MONITOR_TIMEOUT_S + 2 * timeout + vocabulary.FENCE_TIMEOUT_MARGIN_S),
+        "stonith_timeout": 5 * (vocabulary.FENCE_MONITOR_TIMEOUT_S + 2 * timeout + vocabulary.FENCE_TIMEOUT_MARGIN_S),
         "monitor_timeout": vocabulary.FENCE_MONITOR_TIMEOUT_S,
         "device_id": vocabulary.WATCHDOG_DEVICE_ID,
     }
