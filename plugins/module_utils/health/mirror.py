@@ -20,6 +20,7 @@ __metaclass__ = type  # noqa: UP001
 import re
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.findings import CRITICAL, WARNING, finding
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import DRBD_NAME_PREFIX
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import PROC_DRBD, ParseError
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.parse import parse_dump_xml
 from ansible_collections.duplex.vmpair.plugins.module_utils.health.base import error_text, to_int
@@ -347,9 +348,18 @@ def _failed_disk_finding(res, volume, vm):
     )
 
 
+def vm_of(name):
+    """The VM a mirror named by this collection carries (``vm-web1`` -> ``web1``), else None."""
+    if name and name.startswith(DRBD_NAME_PREFIX) and len(name) > len(DRBD_NAME_PREFIX):
+        return name[len(DRBD_NAME_PREFIX) :]
+    return None
+
+
 def resource_findings(res, vm=None):
-    """What is missing for one mirror; ``vm`` names the VM it carries, for the fixes."""
+    """What is missing for one mirror; ``vm`` names the VM it carries, for the fixes (by default the
+    VM its name says, for a mirror of a VM that the site model does not list)."""
     name = res["name"]
+    vm = vm or vm_of(name)
     what = "mirror %s%s" % (name, " (VM %s)" % vm if vm else "")
     peer = _peer_name(res)
     out = []

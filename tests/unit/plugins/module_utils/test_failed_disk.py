@@ -78,3 +78,17 @@ def test_disk_target_reads_the_vm_disk_from_the_backing_lv():
     assert mirror.disk_target("guest1", "/dev/vg/other-vda-drbd") is None
     assert mirror.disk_target("guest1", None) is None
     assert mirror.disk_target(None, "/dev/vg/guest1-vda-drbd") is None
+
+
+def test_a_vm_the_site_model_does_not_list_is_named_from_its_mirror():
+    # what the real-kernel lab met: validate run where vmpair_vms did not list the lab's guest
+    outputs = dict(BOOKWORM.outputs("vm_ha"))
+    outputs["events2"] = Output(0, outputs["events2"].stdout.replace("disk:UpToDate size", "disk:Diskless size"), "")
+    result = state.build_facts(
+        outputs, pair=PAIR, host="hv-east", vms=[], read=BOOKWORM.reader("vm_ha"), uname="hv-east"
+    )
+    found = [f for f in mirror_findings(result) if "backing disk" in f["message"]]
+    assert found[0]["message"].startswith("disk vda of VM guest1: the backing disk on hv-east")
+    assert "-e vm=guest1 -e host=hv-east" in found[0]["fix"]
+    assert mirror.vm_of("vm-guest1") == "guest1"
+    assert mirror.vm_of("vmpair-test") is None
