@@ -14,8 +14,9 @@ short_description: Replace a protected VM's failed backing disk on this host and
 version_added: 0.1.0
 description:
   - When a backing disk fails under a protected VM, DRBD detaches it (C(on-io-error detach)) and the VM goes on with
-    the peer's copy over the replication link. Its volume is then C(Diskless) on this host, and
-    M(duplex.vmpair.pair_info) and C(validate.yml) report it, naming the VM and its disk.
+    the peer's copy over the replication link (today the cluster then moves the VM to the peer, with a restart,
+    about 30 s later). Its volume is then C(Diskless) on this host, and M(duplex.vmpair.pair_info) and
+    C(validate.yml) report it, naming the VM and its disk.
   - Run this module on that host once the disk is repaired or a new physical volume is in the volume group. For each
     of the VM's volumes that is C(Diskless) (or only O(disk)), in order, it creates the backing logical volume
     C(VG/VM-DISK-drbd) when it is gone, as big as the DRBD device needs; writes new DRBD metadata on it

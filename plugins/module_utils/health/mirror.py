@@ -314,11 +314,18 @@ def _failed_disk_finding(res, volume, vm):
     what = "disk %s of VM %s" % (target, vm) if vm and target else "volume %s of mirror %s" % (volume["volume"], name)
     where = volume.get("backing") or "its backing device"
     reachable = res["connection"] == "Connected" and volume.get("peer_disk") == "UpToDate"
-    if reachable:
+    if reachable and res["role"] == "Primary":
         message = (
-            "%s: the backing disk on %s (%s) failed or is detached (%s): the VM %s on %s's copy over the "
-            "replication link, with no second copy"
-            % (what, host, where, volume["disk"], "runs" if res["role"] == "Primary" else "would run", peer)
+            "%s: the backing disk on %s (%s) failed or is detached (%s): the VM runs on %s's copy over the "
+            "replication link, with no second copy" % (what, host, where, volume["disk"], peer)
+        )
+    elif reachable:
+        message = "%s: the backing disk on %s (%s) failed or is detached (%s): %s's copy is the only one" % (
+            what,
+            host,
+            where,
+            volume["disk"],
+            peer,
         )
     else:
         peer_copy = "%s's copy is %s over a %s connection" % (

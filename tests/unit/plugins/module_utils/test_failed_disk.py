@@ -92,3 +92,17 @@ def test_a_vm_the_site_model_does_not_list_is_named_from_its_mirror():
     assert "-e vm=guest1 -e host=hv-east" in found[0]["fix"]
     assert mirror.vm_of("vm-guest1") == "guest1"
     assert mirror.vm_of("vmpair-test") is None
+
+
+def test_a_failed_disk_on_the_secondary_says_the_peer_holds_the_only_copy():
+    # after the cluster moved the VM to the peer (the lab: about 30 s after DRBD detached the disk)
+    def edit(text):
+        text = text.replace("disk:UpToDate size", "disk:Diskless size")
+        return (
+            text.replace("role:Primary", "role:PRIMARY")
+            .replace("role:Secondary", "role:Primary")
+            .replace("role:PRIMARY", "role:Secondary")
+        )
+
+    found = [f for f in mirror_findings(facts(edit)) if "backing disk" in f["message"]]
+    assert found[0]["message"].endswith("failed or is detached (Diskless): hv-west's copy is the only one")
