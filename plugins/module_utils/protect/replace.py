@@ -29,12 +29,12 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.duplex.vmpair.plugins.module_utils.common.files import read_file
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import CommandError
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import (
     LV_SUFFIX,
     DrbdError,
     ParseError,
-    device_path,
     resource_name,
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.parse import parse_dump_xml
@@ -45,6 +45,11 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.protect.storage impo
 
 # A local disk DRBD detached after an I/O error, or that was never attached.
 FAILED = ("Diskless", "Failed")
+
+
+def sysfs_size_path(minor):
+    """``/sys/block/drbdN/size``: the DRBD device's size in 512-byte sectors."""
+    return "/sys/block/drbd%d/size" % minor
 
 
 def _split_lv(path):
@@ -89,9 +94,10 @@ def read_host(runner, resource):
             )  # fmt: skip
             rows = parse_lvm_rows(lvs.stdout, ["name", "size", "attr"]) if lvs.rc == 0 else []
             facts["lvs"][vg] = {row["name"]: row for row in rows}
-        size = runner.run(["blockdev", "--getsize64", device_path(device["minor"])], check_rc=False)
-        text = size.stdout.strip()
-        facts["device_bytes"][vnr] = int(text) if size.rc == 0 and text.isdigit() else None
+        # The size DRBD serves, in 512-byte sectors. Read from sysfs: a Secondary's device cannot be
+        # opened (blockdev: "Wrong medium type"), and the host whose disk failed is often Secondary.
+        text = (read_file(sysfs_size_path(device["minor"])) or "").strip()
+        facts["device_bytes"][vnr] = int(text) * 512 if text.isdigit() and int(text) > 0 else None
     return facts
 
 
@@ -154,8 +160,8 @@ def replace_plan(vm, facts, disk=None):
         served = facts["device_bytes"].get(vnr)
         if not served:
             problems.append(
-                "%s: the size of %s is unknown (blockdev --getsize64 %s gave nothing)"
-                % (host, label, device_path(device["minor"]))
+                "%s: the size of %s is unknown (%s gave nothing): is the resource connected?"
+                % (host, label, sysfs_size_path(device["minor"]))
             )
             continue
         needed = backing_bytes(served, extent_bytes=vg_info["extent"])

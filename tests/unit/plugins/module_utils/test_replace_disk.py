@@ -6,8 +6,9 @@
 The DRBD state is the real-kernel lab's capture of guest1 protected on hv-east
 (tests/unit/fixtures/state/bookworm/vm_ha: events2 and dump-xml of DRBD 8.4.11, drbd-utils 9.22),
 with hv-east's volume crafted ``disk:Diskless`` as DRBD prints it after ``on-io-error detach``. The
-tools' other answers (vgs, lvs, blockdev) and the commands' results are faked at the process
-boundary: a runner that answers from a table and records what ran. The lab runs the whole path for
+tools' other answers (vgs, lvs) and the commands' results are faked at the process boundary: a
+runner that answers from a table and records what ran; the device's size in sysfs is a file read
+faked the same way (the lab showed blockdev cannot open a Secondary's device: "Wrong medium type"). The lab runs the whole path for
 real (molecule/real-kernel/disk_failure.yml).
 """
 
@@ -55,13 +56,14 @@ def answers(events2=None, lvs="", vg_free=8 * 1024 * MIB):
         ("drbdadm", "dump-xml"): (0, outputs["dump_xml"].stdout, ""),
         ("vgs",): (0, "  %d:%d\n" % (vg_free, EXTENT), ""),
         ("lvs",): (0, lvs, ""),
-        ("blockdev",): (0, "%d\n" % SERVED, ""),
     }
 
 
 @pytest.fixture(autouse=True)
 def east(monkeypatch):
     monkeypatch.setattr(replace.os, "uname", lambda: ("Linux", "hv-east", "", "", ""))
+    sizes = {"/sys/block/drbd100/size": "%d\n" % (SERVED // 512)}
+    monkeypatch.setattr(replace, "read_file", sizes.get)
 
 
 def test_a_failed_disk_gets_a_new_lv_new_metadata_and_is_attached_in_that_order():
@@ -89,7 +91,7 @@ def test_check_mode_says_what_would_run_and_runs_nothing_that_changes():
     runner = Runner(answers())
     result = replace.run("guest1", runner, check_mode=True)
     assert result["changed"] is True and len(result["commands"]) == 3
-    assert [c[0] for c in runner.ran] == ["drbdsetup", "drbdadm", "vgs", "lvs", "blockdev"]
+    assert [c[0] for c in runner.ran] == ["drbdsetup", "drbdadm", "vgs", "lvs"]
 
 
 def test_an_lv_that_survived_whole_is_reused():
@@ -105,7 +107,7 @@ def test_an_attached_disk_is_left_alone():
     runner = Runner(answers(events2=lambda t: t.replace("disk:Diskless", "disk:UpToDate")))
     result = replace.run("guest1", runner)
     assert result["changed"] is False and result["commands"] == []
-    assert not [c for c in runner.ran if c[0] in ("lvcreate", "blockdev") or c[1:2] in (["attach"], ["create-md"])]
+    assert not [c for c in runner.ran if c[0] == "lvcreate" or c[1:2] in (["attach"], ["create-md"])]
 
 
 @pytest.mark.parametrize(
@@ -137,7 +139,7 @@ def test_what_cannot_be_replaced_is_refused_with_the_fix_and_nothing_changes(eve
     for word in words:
         assert word in str(exc.value)
     assert str(exc.value).endswith("Nothing was changed.")
-    assert [c[0] for c in runner.ran if c[0] not in ("drbdsetup", "drbdadm", "vgs", "lvs", "blockdev")] == []
+    assert [c[0] for c in runner.ran if c[0] not in ("drbdsetup", "drbdadm", "vgs", "lvs")] == []
     assert not [c for c in runner.ran if c[0] == "drbdadm" and c[1] != "dump-xml"]
 
 
