@@ -21,7 +21,7 @@ import re
 
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.findings import CRITICAL, WARNING, finding
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import DRBD_NAME_PREFIX
-from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import PROC_DRBD, ParseError
+from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import LV_SUFFIX, PROC_DRBD, ParseError
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.parse import parse_dump_xml
 from ansible_collections.duplex.vmpair.plugins.module_utils.health.base import error_text, to_int
 
@@ -41,7 +41,7 @@ _SYNCING = ("SyncSource", "SyncTarget", "PausedSyncS", "PausedSyncT", "StartingS
 # The replication states of a resync that moves data now (a paused or starting one does not).
 _RUNNING_SYNC = ("SyncSource", "SyncTarget")
 # A local disk that DRBD detached after an I/O error (on-io-error detach), or never attached.
-_FAILED_DISK = ("Diskless", "Failed")
+FAILED_DISK = ("Diskless", "Failed")
 _DISK_ORDER = ("Diskless", "Failed", "Inconsistent", "Outdated", "DUnknown", "Consistent", "UpToDate")
 
 
@@ -296,7 +296,7 @@ def _peer_name(res):
 def disk_target(vm, backing):
     """The VM's disk a backing LV carries: ``/dev/vg/web1-vda-drbd`` of VM web1 -> ``vda`` (None if unknown)."""
     base = (backing or "").rsplit("/", 1)[-1]
-    prefix, suffix = "%s-" % vm, "-drbd"
+    prefix, suffix = "%s-" % vm, LV_SUFFIX
     if vm and base.startswith(prefix) and base.endswith(suffix) and len(base) > len(prefix) + len(suffix):
         return base[len(prefix) : -len(suffix)]
     return None
@@ -383,7 +383,7 @@ def resource_findings(res, vm=None):
     # A disconnected Secondary's disk turns Outdated and a resync target's is Inconsistent: the
     # connection finding below says so. A failed disk, or a bad one while connected, is its own.
     connected = res["connection"] == "Connected" and not res["resyncing"]
-    failed = [v for v in res.get("volumes") or [] if v.get("disk") in _FAILED_DISK]
+    failed = [v for v in res.get("volumes") or [] if v.get("disk") in FAILED_DISK]
     out += [_failed_disk_finding(res, volume, vm) for volume in failed]
     if not failed and connected and res["disk"] not in ("UpToDate", None):
         out.append(

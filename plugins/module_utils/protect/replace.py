@@ -39,12 +39,13 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.base import (
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.parse import parse_dump_xml
 from ansible_collections.duplex.vmpair.plugins.module_utils.drbd.size import backing_bytes
-from ansible_collections.duplex.vmpair.plugins.module_utils.health.mirror import disk_target, parse_events2
-from ansible_collections.duplex.vmpair.plugins.module_utils.protect.reader import parse_lvm_rows
+from ansible_collections.duplex.vmpair.plugins.module_utils.health.mirror import FAILED_DISK, disk_target, parse_events2
+from ansible_collections.duplex.vmpair.plugins.module_utils.protect.reader import (
+    HostReader,
+    HostReadError,
+    parse_lvm_rows,
+)
 from ansible_collections.duplex.vmpair.plugins.module_utils.protect.storage import human
-
-# A local disk DRBD detached after an I/O error, or that was never attached.
-FAILED = ("Diskless", "Failed")
 
 
 def sysfs_size_path(minor):
@@ -75,18 +76,15 @@ def read_host(runner, resource):
         return facts
     volumes = ((config.get("hosts") or {}).get(uname) or {}).get("volumes") or {}
     for vnr, device in (state.get("devices") or {}).items():
-        if device.get("disk") not in FAILED or vnr not in volumes:
+        if device.get("disk") not in FAILED_DISK or vnr not in volumes:
             continue
         where = _split_lv(volumes[vnr].get("disk"))
         if where and where[0] not in facts["vgs"]:
             vg = where[0]
-            result = runner.run(
-                ["vgs", "--noheadings", "--units", "b", "--nosuffix", "--separator", ":", "-o",
-                 "vg_free,vg_extent_size", vg],
-                check_rc=False,
-            )  # fmt: skip
-            rows = parse_lvm_rows(result.stdout, ["free", "extent"]) if result.rc == 0 else []
-            facts["vgs"][vg] = rows[0] if rows else None
+            try:
+                facts["vgs"][vg] = HostReader(runner).volume_group(vg)
+            except HostReadError as exc:
+                raise DrbdError(str(exc)) from None
             lvs = runner.run(
                 ["lvs", "--noheadings", "--units", "b", "--nosuffix", "--separator", ":", "-o",
                  "lv_name,lv_size,lv_attr", vg],
@@ -130,7 +128,7 @@ def replace_plan(vm, facts, disk=None):
         target = disk_target(vm, backing)
         if disk and target != disk:
             continue
-        if device.get("disk") not in FAILED:
+        if device.get("disk") not in FAILED_DISK:
             continue
         label = "disk %s of VM %s (%s volume %s)" % (target or "?", vm, resource, vnr)
         peer_disk = ((state.get("peer_devices") or {}).get((conn_name, vnr)) or {}).get("peer_disk")
@@ -264,7 +262,7 @@ def run(vm, runner, check_mode=False, disk=None, facts=None):
                 runner.run(cmd)
                 created = created or cmd[0] == "lvcreate"
         except CommandError as exc:
-            if created and cmd[0] != "lvcreate":
+            if created:
                 # the LV this run made holds nothing yet: remove it, so a rerun starts over
                 runner.run(["lvremove", "--yes", "%s/%s" % (item["vg"], item["lv"])], check_rc=False)
             raise DrbdError(

@@ -54,7 +54,7 @@ def answers(events2=None, lvs="", vg_free=8 * 1024 * MIB):
     return {
         ("drbdsetup", "events2"): (0, events2(text) if events2 else text, ""),
         ("drbdadm", "dump-xml"): (0, outputs["dump_xml"].stdout, ""),
-        ("vgs",): (0, "  %d:%d\n" % (vg_free, EXTENT), ""),
+        ("vgs",): (0, "  vg_vms:%d:%d:%d\n" % (16 * 1024 * MIB, vg_free, EXTENT), ""),
         ("lvs",): (0, lvs, ""),
     }
 
