@@ -9,7 +9,8 @@
 # real-kernel scenario out.
 # Each scenario uses its own lab (index), so they share no hosts or addresses. A failed scenario
 # does not stop the others; the exit status is 1 if any failed. Each scenario's time per step is
-# printed after it (scripts/steptimes.py) and appended to $VMPAIR_TEST_TIMES when set.
+# printed after it (scripts/steptimes.py) and appended to $VMPAIR_TEST_TIMES when set; each failed
+# task's account to $VMPAIR_TEST_FAILURES when set.
 #
 # A scenario runs on .venv's ansible-core unless $MOLECULE_CORES names another for it, as
 # SCENARIO=CORE words (MOLECULE_CORES="default=2.21 xen=2.21"): Molecule and ansible-core then come
@@ -82,7 +83,7 @@ run_scenario() {
   fi
   echo "molecule: scenario $s on $(core_version "$core")$where"
   # shellcheck disable=SC2086  # MOLECULE_TEST_ARGS is words
-  "${run[@]}" molecule test -s "$s" ${MOLECULE_TEST_ARGS:-} 2>&1 | python3 scripts/steptimes.py "$s" "${VMPAIR_TEST_TIMES:-}"
+  "${run[@]}" molecule test -s "$s" ${MOLECULE_TEST_ARGS:-} 2>&1 | python3 scripts/steptimes.py "$s" "${VMPAIR_TEST_TIMES:-}" "${VMPAIR_TEST_FAILURES:-}"
 }
 
 failed=()

@@ -3,14 +3,16 @@
 #   scripts/test.sh [STAGE ...]     (default: deps lint sanity importer unit matrix ee molecule)
 # A failed stage does not stop the later ones (one run shows every failure); the exit status is 1
 # when any failed. The times (and Molecule's per scenario and per step, from scripts/steptimes.py)
-# are in .build/test-times.tsv, and printed at the end.
+# are in .build/test-times.tsv, and printed at the end, after the failed Molecule tasks' own lines
+# (.build/test-failures.txt): the end of the log says why.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 stages=("$@")
 [[ ${#stages[@]} -gt 0 ]] || stages=(deps lint sanity importer unit matrix ee molecule)
 mkdir -p .build
-export VMPAIR_TEST_TIMES=$PWD/.build/test-times.tsv
+export VMPAIR_TEST_TIMES=$PWD/.build/test-times.tsv VMPAIR_TEST_FAILURES=$PWD/.build/test-failures.txt
 : >"$VMPAIR_TEST_TIMES"
+: >"$VMPAIR_TEST_FAILURES"
 failed=()
 total_start=$SECONDS
 for stage in "${stages[@]}"; do
@@ -32,6 +34,11 @@ for stage in "${stages[@]}"; do
     make debian13-root >.build/debian13-root.log 2>&1 &
   fi
 done
+if [[ -s $VMPAIR_TEST_FAILURES ]]; then
+  echo
+  echo "=============================== the tasks that failed ==============================="
+  cat "$VMPAIR_TEST_FAILURES"
+fi
 echo
 echo "=============================== where the time went ==============================="
 awk -F'\t' '{ printf "  %-34s %-12s %6d s\n", $1, $2, $3 }' "$VMPAIR_TEST_TIMES"

@@ -45,3 +45,36 @@ def test_terminal_and_ci_formats_give_the_same_steps(tmp_path):
 def test_other_scenarios_lines_are_not_counted(tmp_path):
     out, rows = run(["INFO     [xen > create] Executing", "INFO     [default > verify] Executing"], tmp_path, 0)
     assert [r[1] for r in rows] == ["verify"]
+
+
+def test_a_failed_task_is_kept_with_its_header_and_step_and_an_ignored_one_is_not(tmp_path):
+    failures = tmp_path / "failures.txt"
+    lines = [
+        "INFO     [default > converge] Executing",
+        "TASK [Probe something] ***",
+        "failed: [hv-east] (item=a) => {\"msg\": \"probe\"}",
+        "...ignoring",
+        "INFO     [default > side_effect] Executing",
+        "TASK [Wait until the guest writes] ***********",
+        "FAILED - RETRYING: [hv-west]: Wait until the guest writes (2 retries left).",
+        "fatal: [hv-west]: FAILED! => {\"msg\": \"no write\"}",
+        "  detail line",
+        "",
+        "PLAY RECAP *********",
+        "hv-west : ok=3 failed=1",
+        "CRITICAL Ansible return code was 2, command was: ansible-playbook side_effect.yml",
+    ]
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), "default", "", str(failures)],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert all(line in proc.stdout for line in lines)
+    assert failures.read_text().split("\n\n")[:2] == [
+        "molecule default side_effect: TASK [Wait until the guest writes]\n"
+        'fatal: [hv-west]: FAILED! => {"msg": "no write"}\n  detail line',
+        "molecule default side_effect: TASK [Wait until the guest writes]\n"
+        "CRITICAL Ansible return code was 2, command was: ansible-playbook side_effect.yml",
+    ]
