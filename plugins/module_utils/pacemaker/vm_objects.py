@@ -6,15 +6,16 @@
 
 Per protected VM ``<vm>`` (see :func:`resource_ids` for every id):
 
-* ``drbd-<vm>`` (``ocf:linbit:drbd``, ``drbd_resource=<res>``) in the
-  promotable clone ``drbd-<vm>-clone`` (promoted-max=1, promoted-node-max=1,
-  clone-max=2, clone-node-max=1, notify=true), monitors 29 s Promoted and 31 s
-  Unpromoted (two intervals: Pacemaker needs them distinct);
+* ``drbd-<vm>`` (``ocf:linbit:drbd``, ``drbd_resource=<res>``,
+  ``adjust_master_score``: see :data:`PROMOTION_SCORES`) in the promotable
+  clone ``drbd-<vm>-clone`` (promoted-max=1, promoted-node-max=1, clone-max=2,
+  clone-node-max=1, notify=true), monitors 29 s Promoted and 31 s Unpromoted
+  (two intervals: Pacemaker needs them distinct);
 * ``vm-<vm>`` (``ocf:heartbeat:VirtualDomain``), ``allow-migrate=false``: DRBD
   is single-primary, so outside a live migration a move is stop, demote,
   promote, start. ``force_stop=false``: the agent shuts the guest down and
   destroys it only when the stop timeout is nearly over. ``resource-stickiness``
-  (200) is above the preferred-host score (100), so a VM that failed over does
+  (1000) is above the preferred-host score (100), so a VM that failed over does
   not fail back (a second outage) when its preferred host returns. The
   ``migrate_to`` (600 s) and ``migrate_from`` (120 s) operations are defined
   for live migration (an operation added to a running VM does not restart it;
@@ -86,7 +87,22 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.site.base import MIG
 LEVELS = SERVED_LEVELS
 HYPERVISORS = HYPERVISOR_URIS
 PREFERRED_SCORE = 100
-STICKINESS = 200
+STICKINESS = 1000
+# The promotion scores the DRBD agent gives (its adjust_master_score, four values): only Consistent
+# data; the local disk failed or still syncing but the peer's UpToDate (ONLY_REMOTE_SCORE); local
+# UpToDate and the peer unknown; local UpToDate and the peer known. The agent's defaults
+# (0 10 1000 10000) make a Primary whose disk failed and was detached (on-io-error detach: it runs
+# on the peer's copy) so much worse than its UpToDate peer that the cluster stops the VM, demotes,
+# promotes the peer and starts the VM cold there: the restart a mirror exists to spare. With these,
+# the VM's stickiness (above) outweighs the difference, so the VM goes on running where it is, on the
+# peer's copy, until replace_disk restores the disk; a VM that is not running still starts where
+# the data is local (its preferred host's score does not outweigh the difference). The agent wants
+# the values non-decreasing, so the third (1000 by default) is raised with the second: a Secondary
+# that lost its peer is alone anyway, and one beside a Primary stays below it. Measured on
+# Pacemaker's own scheduler: tests/unit/plugins/module_utils/test_promotion_scores.py.
+ONLY_REMOTE_SCORE = 9000
+BEST_SCORE = 10000
+PROMOTION_SCORES = f"0 {ONLY_REMOTE_SCORE} {ONLY_REMOTE_SCORE} {BEST_SCORE}"
 # Live migration goes over ssh to the target's migration name (role duplex.vmpair.hypervisor sets
 # up both). Given when the resource is created, or on request (migration_update): a changed
 # parameter restarts a running VM (VirtualDomain 4.12 and 4.16 have no reload action and mark no
@@ -224,7 +240,7 @@ def desired_objects(vm):
     ids = resource_ids(vm.name)
     drbd = {
         "agent": "ocf:linbit:drbd",
-        "instance": {"drbd_resource": vm.drbd_resource},
+        "instance": {"drbd_resource": vm.drbd_resource, "adjust_master_score": PROMOTION_SCORES},
         "meta": {},
         "ops": [
             _op("monitor", "29s", "20s", "Promoted"),

@@ -80,6 +80,7 @@ def test_one_ha_vm_exact_commands_and_one_push(cib):
     assert result.commands == [
         [
             "pcs", "resource", "create", "drbd-mail", "ocf:linbit:drbd", "drbd_resource=r-mail",
+            "adjust_master_score=0 9000 9000 10000",
             "op", "monitor", "interval=29s", "timeout=20s", "role=Promoted",
             "op", "monitor", "interval=31s", "timeout=20s", "role=Unpromoted",
             "op", "start", "interval=0s", "timeout=240s",
@@ -100,7 +101,7 @@ def test_one_ha_vm_exact_commands_and_one_push(cib):
             "op", "stop", "interval=0s", "timeout=120s",
             "op", "migrate_to", "interval=0s", "timeout=600s",
             "op", "migrate_from", "interval=0s", "timeout=120s",
-            "meta", "allow-migrate=false", "resource-stickiness=200",
+            "meta", "allow-migrate=false", "resource-stickiness=1000",
             "--no-default-ops",
         ],
         ["pcs", "constraint", "colocation", "add", "Started", "vm-mail", "with", "Promoted", "drbd-mail-clone",

@@ -59,7 +59,7 @@ def test_live_move_promotes_the_target_then_migrates_and_the_end_demotes_the_sou
     assert commands[-1] == ["pcs", "constraint", "location", "add", "location-vm-vm1", "vm-vm1", EAST, "100"]
     assert graph.resource_ops("drbd-vm1") == [("demote", EAST)]
     assert graph.resource_ops("vm-vm1") == []
-    # an ha VM keeps its preferred host (score 100) below the stickiness (200): it stays
+    # an ha VM keeps its preferred host (score 100) below the stickiness (1000): it stays
     graph, _output = simulate(running, tmp_path)
     assert graph.resource_ops("vm-vm1") == [] and graph.resource_ops("drbd-vm1") == []
     assert status(running)["drbd-vm1"] == {EAST: "Unpromoted", WEST: "Promoted"}
@@ -79,7 +79,7 @@ def test_live_move_of_a_recovery_vm_rehomes_it_without_a_restart(running, tmp_pa
 
 
 def test_cold_move_of_a_running_ha_vm_stops_demotes_promotes_and_starts_in_order(running, tmp_path):
-    # A preference alone (score 100) is below the stickiness (200): it moves nothing.
+    # A preference alone (score 100) is below the stickiness (1000): it moves nothing.
     graph, _commands = move(running, tmp_path, [vm("vm1", host=WEST)])
     assert graph.resource_ops("vm-vm1") == []
     graph, commands = move(running, tmp_path, [vm("vm1", move_to=WEST)])
