@@ -58,8 +58,8 @@ options:
           - The cluster node the VM runs on (C(ha)) or is pinned to (C(recovery)).
           - For C(ha) this is a preference (score 100) below the resource stickiness (1000), so a VM that failed
             over does not fail back by itself.
-          - A VM whose host's disk failed (DRBD detached it) goes on running there on the peer's copy: the DRBD
-            resource's C(adjust_master_score) keeps that host's promotion score within the stickiness.
+          - A VM whose host's disk failed (DRBD detached it) goes on running there on the peer's copy, because
+            the DRBD resource's C(adjust_master_score) keeps that host's promotion score within the stickiness.
         type: str
       drbd_resource:
         description: The DRBD resource that holds the VM's disks. Default C(vm-NAME), the name the collection uses.
