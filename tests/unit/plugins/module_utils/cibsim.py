@@ -74,11 +74,11 @@ def runner_for(path, module=None):
     return CommandRunner(module or FakeModule(), cib_file=str(path))
 
 
-def inject_scores(path, names, nodes=(EAST, WEST)):
-    """What the DRBD agent does once the data is UpToDate: a promotion score per node."""
+def inject_scores(path, names, nodes=(EAST, WEST), score=vm_cib_objects.BEST_SCORE):
+    """What the DRBD agent does from DRBD's state: a promotion score per node (UpToDate: the best)."""
     for name in names:
         for node in nodes:
-            tool("crm_attribute", "-N", node, "-n", f"master-drbd-{name}", "-v", "10000", "-l", "reboot", cib=path)
+            tool("crm_attribute", "-N", node, "-n", f"master-drbd-{name}", "-v", str(score), "-l", "reboot", cib=path)
 
 
 # ---------------------------------------------------------------------------

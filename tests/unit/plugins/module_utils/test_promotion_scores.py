@@ -15,6 +15,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.pacemaker import vm_
 from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.cibsim import (
     EAST,
     WEST,
+    inject_scores,
     simulate,
     status,
     tool,
@@ -25,9 +26,10 @@ from ansible_collections.duplex.vmpair.tests.unit.plugins.module_utils.test_vm_m
 AGENT_DEFAULT_ONLY_REMOTE = 10  # ocf:linbit:drbd's adjust_master_score default is "0 10 1000 10000"
 
 
-def scores(path, **by_node):
-    for node, value in by_node.items():
-        tool("crm_attribute", "-N", node, "-n", "master-drbd-vm1", "-v", str(value), "-l", "reboot", cib=path)
+def scores(path, failed, score=vm_objects.ONLY_REMOTE_SCORE):
+    """vm1's scores as the agent sets them: ``score`` on ``failed`` (its disk failed or still syncs), the best on the other."""
+    inject_scores(path, ["vm1"], nodes=(failed,), score=score)
+    inject_scores(path, ["vm1"], nodes=({EAST, WEST} - {failed}))
 
 
 def test_the_drbd_resource_asks_the_agent_for_these_scores():
@@ -37,7 +39,7 @@ def test_the_drbd_resource_asks_the_agent_for_these_scores():
 
 
 def test_a_vm_whose_disk_failed_on_its_preferred_host_runs_on_there(running, tmp_path):
-    scores(running, **{"hv-east": vm_objects.ONLY_REMOTE_SCORE, "hv-west": vm_objects.BEST_SCORE})
+    scores(running, failed=EAST)
     graph, _out = simulate(running, tmp_path)
     assert graph.resource_ops("vm-vm1") == []
     assert graph.resource_ops("drbd-vm1") == []
@@ -45,7 +47,7 @@ def test_a_vm_whose_disk_failed_on_its_preferred_host_runs_on_there(running, tmp
 
 def test_with_the_agent_s_default_scores_the_cluster_would_restart_it_on_the_peer(running, tmp_path):
     # What the lab showed before PROMOTION_SCORES: the VM stopped and started cold on the peer.
-    scores(running, **{"hv-east": AGENT_DEFAULT_ONLY_REMOTE, "hv-west": vm_objects.BEST_SCORE})
+    scores(running, failed=EAST, score=AGENT_DEFAULT_ONLY_REMOTE)
     graph, _out = simulate(running, tmp_path)
     assert graph.resource_ops("vm-vm1") == [("start", WEST), ("stop", EAST)]
     assert graph.before(graph.one("stop", "vm-vm1", EAST), graph.one("promote", "drbd-vm1", WEST))
@@ -56,7 +58,7 @@ def test_a_vm_whose_disk_failed_on_the_host_it_failed_over_to_runs_on_there(runn
     move(running, tmp_path, [vm("vm1", move_to=WEST)])
     move(running, tmp_path, [vm("vm1")])
     assert status(running)["vm-vm1"] == {WEST: "Started"}
-    scores(running, **{"hv-west": vm_objects.ONLY_REMOTE_SCORE, "hv-east": vm_objects.BEST_SCORE})
+    scores(running, failed=WEST)
     graph, _out = simulate(running, tmp_path)
     assert graph.resource_ops("vm-vm1") == []
     assert graph.resource_ops("drbd-vm1") == []
@@ -72,7 +74,7 @@ def test_a_vm_that_starts_goes_where_its_data_is_local_not_to_its_preferred_host
     assert "Promoted" not in status(running)["drbd-vm1"].values()
     tool("crm_resource", "-r", "vm-vm1", "--meta", "-d", "target-role", cib=running)
     tool("crm_resource", "-r", "drbd-vm1-clone", "--meta", "-d", "target-role", cib=running)
-    scores(running, **{"hv-east": vm_objects.ONLY_REMOTE_SCORE, "hv-west": vm_objects.BEST_SCORE})
+    scores(running, failed=EAST)
     graph, _out = simulate(running, tmp_path)
     assert graph.resource_ops("vm-vm1") == [("start", WEST)]
     assert graph.resource_ops("drbd-vm1") == [("promote", WEST)]
