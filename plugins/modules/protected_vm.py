@@ -131,6 +131,12 @@ options:
         10); passed on in RV(cluster_vm) like O(force_stop).
     type: int
     default: 120
+  monitor_timeout:
+    description:
+      - Seconds one health check (monitor) of the VM and of its mirror may take before the cluster counts it as
+        failed and recovers them (at least 10); passed on in RV(cluster_vm) like O(force_stop).
+    type: int
+    default: 30
 requirements:
   - libvirt-clients, qemu-utils, lvm2, drbd-utils and pacemaker-cli-utils on the hosts; the DRBD module loaded
     (role duplex.vmpair.mirror).
@@ -197,7 +203,7 @@ cluster_vm:
   returned: state=present
   type: dict
   sample: {name: web1, level: ha, host: hv-east, hypervisor: kvm, config: /etc/vmpair/domains/web1.xml, force_stop: false,
-           stop_timeout: 120}
+           stop_timeout: 120, monitor_timeout: 30}
 warnings_found:
   description: Host-specific items of the definition that need attention on the peer (also shown as warnings).
   returned: state=present
@@ -225,6 +231,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.common.runner import
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import (
     DEFAULT_FORCE_STOP,
     DEFAULT_LEVEL,
+    DEFAULT_MONITOR_TIMEOUT,
     DEFAULT_STOP_TIMEOUT,
     LEVELS,
 )
@@ -253,6 +260,7 @@ def main():
             "shutdown_timeout": {"type": "int", "default": 300},
             "force_stop": {"type": "bool", "default": DEFAULT_FORCE_STOP},
             "stop_timeout": {"type": "int", "default": DEFAULT_STOP_TIMEOUT},
+            "monitor_timeout": {"type": "int", "default": DEFAULT_MONITOR_TIMEOUT},
         },
         supports_check_mode=True,
     )

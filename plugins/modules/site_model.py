@@ -215,11 +215,12 @@ pair:
         - Each VM of C(vmpair_vms) by name, with its defaults filled, so that playbooks need no defaults of their
           own.
         - C(name), C(level) (default C(ha)), C(preferred_host) (null for either host), C(force_stop) (default
-          false), C(stop_timeout) (seconds, default 120), and C(vcpus) and C(memory_mib) where the entry gives
-          them.
+          false), C(stop_timeout) (seconds, default 120), C(monitor_timeout) (seconds, default 30), and C(vcpus)
+          and C(memory_mib) where the entry gives them.
       type: dict
       returned: always
-      sample: {web1: {name: web1, level: ha, preferred_host: null, force_stop: false, stop_timeout: 120}}
+      sample: {web1: {name: web1, level: ha, preferred_host: null, force_stop: false, stop_timeout: 120,
+                      monitor_timeout: 30}}
     sync_rtt_limit_ms:
       description: The round-trip limits (ms) in force for the synchronous levels, by level.
       type: dict

@@ -81,6 +81,13 @@ options:
         description: Seconds a clean shutdown may take before the agent destroys the guest (at least 10).
         type: int
         default: 120
+      monitor_timeout:
+        description:
+          - Seconds one health check of the VM (the VirtualDomain monitor, every 10 s) and of its mirror (the DRBD
+            monitors, every 29 s and 31 s) may take before the cluster counts it as failed and recovers the VM
+            (at least 10). A changed value reschedules the monitors; it restarts nothing.
+        type: int
+        default: 30
       move_to:
         description:
           - Move the VM to this cluster node now. The VM's location constraint puts it there with score
@@ -208,6 +215,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary im
     DEFAULT_FORCE_STOP,
     DEFAULT_HYPERVISOR,
     DEFAULT_LEVEL,
+    DEFAULT_MONITOR_TIMEOUT,
     DEFAULT_STOP_TIMEOUT,
     HYPERVISORS,
     LEVELS,
@@ -228,6 +236,7 @@ VM_OPTIONS = {
     "hypervisor": {"type": "str", "choices": list(HYPERVISORS), "default": DEFAULT_HYPERVISOR},
     "force_stop": {"type": "bool", "default": DEFAULT_FORCE_STOP},
     "stop_timeout": {"type": "int", "default": DEFAULT_STOP_TIMEOUT},
+    "monitor_timeout": {"type": "int", "default": DEFAULT_MONITOR_TIMEOUT},
     "move_to": {"type": "str"},
     "live": {"type": "bool", "default": False},
 }
@@ -248,6 +257,7 @@ def wanted_vms(vms, migration_tunnelled=True, migration_update=False):
                 hypervisor=hypervisor,
                 force_stop=vm["force_stop"],
                 stop_timeout=vm["stop_timeout"],
+                monitor_timeout=vm["monitor_timeout"],
                 move_to=vm["move_to"],
                 live=vm["live"],
                 migration_tunnelled=migration_tunnelled,

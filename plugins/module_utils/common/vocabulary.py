@@ -47,6 +47,13 @@ FT_REFUSED = FT_UNAVAILABLE + ": use ha"
 # (force_stop false) that may take stop_timeout seconds before the guest is destroyed.
 DEFAULT_FORCE_STOP = False
 DEFAULT_STOP_TIMEOUT = 120
+# How long the cluster waits for one health check (monitor) of a VM and of its mirror unless its
+# vmpair_vms entry says otherwise. A check that runs longer counts as a failure: the cluster
+# recovers the VM (stop, start), and if that stop times out too it fences the host. 30 s is
+# VirtualDomain's own default; a host whose libvirt or drbdsetup may answer slower under load (an
+# emulated or heavily loaded host) needs more.
+DEFAULT_MONITOR_TIMEOUT = 30
+MIN_TIMEOUT = 10
 
 # ---------------------------------------------------------------------------
 # hypervisors

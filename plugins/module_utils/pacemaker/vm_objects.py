@@ -10,7 +10,10 @@ Per protected VM ``<vm>`` (see :func:`resource_ids` for every id):
   ``adjust_master_score``: see :data:`PROMOTION_SCORES`) in the promotable
   clone ``drbd-<vm>-clone`` (promoted-max=1, promoted-node-max=1, clone-max=2,
   clone-node-max=1, notify=true), monitors 29 s Promoted and 31 s Unpromoted
-  (two intervals: Pacemaker needs them distinct);
+  (two intervals: Pacemaker needs them distinct), each with the VM's
+  ``monitor_timeout`` (default 30 s, like the VM's 10 s monitor: a check that
+  times out makes the cluster recover the VM, and a slow host needs longer;
+  a changed timeout reschedules the monitor, it restarts nothing);
 * ``vm-<vm>`` (``ocf:heartbeat:VirtualDomain``), ``allow-migrate=false``: DRBD
   is single-primary, so outside a live migration a move is stop, demote,
   promote, start. ``force_stop=false``: the agent shuts the guest down and
@@ -67,9 +70,11 @@ import re
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import (
     DEFAULT_FORCE_STOP,
     DEFAULT_HYPERVISOR,
+    DEFAULT_MONITOR_TIMEOUT,
     DEFAULT_STOP_TIMEOUT,
     FT_UNAVAILABLE,
     HYPERVISOR_URIS,
+    MIN_TIMEOUT,
     SERVED_LEVELS,
     cib_ids,
 )
@@ -138,8 +143,9 @@ ProtectedVm = collections.namedtuple(
         "live",
         "migration_tunnelled",
         "migration_update",
+        "monitor_timeout",
     ],
-    defaults=(None, False, True, False),
+    defaults=(None, False, True, False, DEFAULT_MONITOR_TIMEOUT),
 )
 
 
@@ -164,6 +170,7 @@ def protected_vm(
     live=False,
     migration_tunnelled=True,
     migration_update=False,
+    monitor_timeout=DEFAULT_MONITOR_TIMEOUT,
 ):
     """A validated :class:`ProtectedVm`; raises VmCibError with a clear message."""
     if not name or not _NAME.match(str(name)):
@@ -180,8 +187,9 @@ def protected_vm(
         raise VmCibError(f"VM {name}: config must be the absolute path of the domain XML, not {config!r}")
     if hypervisor not in HYPERVISORS:
         raise VmCibError(f"VM {name}: hypervisor must be {' or '.join(sorted(HYPERVISORS))}, not {hypervisor!r}")
-    if int(stop_timeout) < 10:
-        raise VmCibError(f"VM {name}: stop_timeout must be at least 10 seconds")
+    for key, value in (("stop_timeout", stop_timeout), ("monitor_timeout", monitor_timeout)):
+        if int(value) < MIN_TIMEOUT:
+            raise VmCibError(f"VM {name}: {key} must be at least {MIN_TIMEOUT} seconds")
     if live and not move_to:
         raise VmCibError(f"VM {name}: live needs move_to, the node to migrate the VM to")
     return ProtectedVm(
@@ -197,6 +205,7 @@ def protected_vm(
         bool(live),
         bool(migration_tunnelled),
         bool(migration_update),
+        int(monitor_timeout),
     )
 
 
@@ -243,8 +252,8 @@ def desired_objects(vm):
         "instance": {"drbd_resource": vm.drbd_resource, "adjust_master_score": PROMOTION_SCORES},
         "meta": {},
         "ops": [
-            _op("monitor", "29s", "20s", "Promoted"),
-            _op("monitor", "31s", "20s", "Unpromoted"),
+            _op("monitor", "29s", f"{vm.monitor_timeout}s", "Promoted"),
+            _op("monitor", "31s", f"{vm.monitor_timeout}s", "Unpromoted"),
             _op("start", "0s", "240s"),
             _op("stop", "0s", "100s"),
             _op("promote", "0s", "90s"),
@@ -274,7 +283,7 @@ def desired_objects(vm):
         },
         "meta": {"allow-migrate": "true" if live else "false", "resource-stickiness": str(STICKINESS)},
         "ops": [
-            _op("monitor", "10s", "30s"),
+            _op("monitor", "10s", f"{vm.monitor_timeout}s"),
             _op("start", "0s", "90s"),
             _op("stop", "0s", f"{vm.stop_timeout}s"),
             _op("migrate_to", "0s", "600s"),

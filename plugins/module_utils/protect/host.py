@@ -227,6 +227,7 @@ def run_protected_vm(module, runner=None):
                 "config": plan["config_path"],
                 "force_stop": p["force_stop"],
                 "stop_timeout": p["stop_timeout"],
+                "monitor_timeout": p["monitor_timeout"],
             },
         )
         for warning in plan["warnings"]:

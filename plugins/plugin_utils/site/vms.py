@@ -11,8 +11,10 @@ __metaclass__ = type
 from ansible_collections.duplex.vmpair.plugins.module_utils.common.vocabulary import (
     DEFAULT_FORCE_STOP,
     DEFAULT_LEVEL,
+    DEFAULT_MONITOR_TIMEOUT,
     DEFAULT_STOP_TIMEOUT,
     FT_UNAVAILABLE,
+    MIN_TIMEOUT,
     SERVED_LEVELS,
 )
 from ansible_collections.duplex.vmpair.plugins.module_utils.site.base import closest, is_int, names
@@ -20,7 +22,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.site.base import clo
 RESOURCES = (("vcpus", "%d vCPUs"), ("memory_mib", "%d MiB of memory"))
 # Every key of a vmpair_vms entry that the collection reads (docs/site_model.md). Any other key is
 # an error: a misspelt stop_timeout would silently leave the default.
-VM_KEYS = ("name", "level", "preferred_host", "vcpus", "memory_mib", "stop_timeout", "force_stop")
+VM_KEYS = ("name", "level", "preferred_host", "vcpus", "memory_mib", "stop_timeout", "force_stop", "monitor_timeout")
 
 
 def level_problem(level):
@@ -38,7 +40,8 @@ def level_problem(level):
 
 def check_vms(chk, pair, hosts, vms, site_vms):
     """Validate vmpair_vms; return the valid VMs as dicts, each with its defaults filled: name, level,
-    preferred_host (None: either host), force_stop, stop_timeout, and vcpus and memory_mib where given.
+    preferred_host (None: either host), force_stop, stop_timeout, monitor_timeout, and vcpus and memory_mib
+    where given.
 
     site_vms: {VM name: pair} over the whole site, filled here (libvirt names are unique in the site).
     """
@@ -88,6 +91,7 @@ def check_vms(chk, pair, hosts, vms, site_vms):
             "preferred_host": preferred,
             "force_stop": vm.get("force_stop", DEFAULT_FORCE_STOP),
             "stop_timeout": vm.get("stop_timeout", DEFAULT_STOP_TIMEOUT),
+            "monitor_timeout": vm.get("monitor_timeout", DEFAULT_MONITOR_TIMEOUT),
         }
         check_keys(chk, where, var, vm)
         check_stop(chk, where, var, vm)
@@ -123,7 +127,8 @@ def check_keys(chk, where, var, vm):
 
 
 def check_stop(chk, where, var, vm):
-    """How the cluster stops the VM: force_stop (bool) and stop_timeout (seconds, at least 10)."""
+    """How the cluster stops and watches the VM: force_stop (bool), stop_timeout and monitor_timeout
+    (seconds, at least 10)."""
     if "force_stop" in vm and not isinstance(vm["force_stop"], bool):
         chk.add(
             where,
@@ -131,14 +136,20 @@ def check_stop(chk, where, var, vm):
             "%r is not true or false." % (vm["force_stop"],),
             "Use force_stop: true to destroy the guest at once on a stop, false (the default) for a clean shutdown first.",
         )
-    if "stop_timeout" in vm and not (is_int(vm["stop_timeout"]) and vm["stop_timeout"] >= 10):
-        chk.add(
-            where,
-            var + ".stop_timeout",
-            "%r is not a number of seconds of at least 10." % (vm["stop_timeout"],),
-            "Give the seconds a clean shutdown may take before the guest is destroyed, such as 300 (default %d)."
-            % DEFAULT_STOP_TIMEOUT,
-        )
+    fixes = {
+        "stop_timeout": "Give the seconds a clean shutdown may take before the guest is destroyed, such as 300 (default %d)."
+        % DEFAULT_STOP_TIMEOUT,
+        "monitor_timeout": "Give the seconds one health check of the VM and of its mirror may take before the cluster"
+        " recovers them, such as 60 (default %d)." % DEFAULT_MONITOR_TIMEOUT,
+    }
+    for key in ("stop_timeout", "monitor_timeout"):
+        if key in vm and not (is_int(vm[key]) and vm[key] >= MIN_TIMEOUT):
+            chk.add(
+                where,
+                "%s.%s" % (var, key),
+                "%r is not a number of seconds of at least %d." % (vm[key], MIN_TIMEOUT),
+                fixes[key],
+            )
 
 
 def check_host_capacity(chk, pair, host, capacity):

@@ -68,8 +68,9 @@ def _module_calls(node, module):
 @pytest.mark.parametrize("playbook", ["protect.yml", "failover.yml", os.path.join("tasks", "migrate_vm.yml")])
 def test_every_cib_update_keeps_how_the_vm_is_stopped(playbook):
     """vm_resources rewrites a VM's VirtualDomain primitive with whatever it is given. A playbook that left out
-    force_stop or stop_timeout would put the defaults back: a VM given stop_timeout: 600 in vmpair_vms would,
-    after its first migration, be destroyed after 120 s of clean shutdown. Each update passes the VM's own, from
+    force_stop, stop_timeout or monitor_timeout would put the defaults back: a VM given stop_timeout: 600 in
+    vmpair_vms would, after its first migration, be destroyed after 120 s of clean shutdown, and one given
+    monitor_timeout: 120 on a slow host would be restarted by the first health check over 30 s. Each update passes the VM's own, from
     the site model's vm_settings, where the defaults are filled once (test_site: test_vm_settings_fill_defaults)."""
     with open(os.path.join(PLAYBOOKS, playbook)) as f:
         book = yaml.safe_load(f)
@@ -88,6 +89,7 @@ def test_every_cib_update_keeps_how_the_vm_is_stopped(playbook):
     for vm in vms:
         assert vm["force_stop"] == "{{ %s.force_stop }}" % entry, vm
         assert vm["stop_timeout"] == "{{ %s.stop_timeout }}" % entry, vm
+        assert vm["monitor_timeout"] == "{{ %s.monitor_timeout }}" % entry, vm
 
 
 @pytest.mark.parametrize("playbook", ["protect.yml", "failover.yml", os.path.join("tasks", "migrate_vm.yml")])

@@ -384,6 +384,7 @@ class FakeModule:
         self.params = {
             "state": "present", "level": "ha", "online": True, "preferred_host": None, "keep_peer_copy": False,
             "secret": SECRET, "shutdown_timeout": 300, "force_stop": False, "stop_timeout": 120,
+            "monitor_timeout": 30,
         }  # fmt: skip
         self.params.update(params)
         self.check_mode = False
@@ -404,7 +405,7 @@ def test_module_result_hands_the_cluster_its_definition_file_and_masks_the_secre
     monkeypatch.setattr(vm_host, "PROC_DRBD", str(proc_drbd))
     monkeypatch.setattr(drbd_base, "RESOURCE_DIR", str(tmp_path))
     peer = json.loads(json.dumps(read_facts(None, [VM], "kvm", "vg_vms", runner=hosts["hv-west"])))
-    module = FakeModule(name=VM, host="hv-east", pair=pair(), peer_facts=peer, stop_timeout=300)
+    module = FakeModule(name=VM, host="hv-east", pair=pair(), peer_facts=peer, stop_timeout=300, monitor_timeout=90)
     result = run_protected_vm(module, runner=hosts["hv-east"])
     assert result["changed"] and result["role"] == "vm_host"
     # How the cluster stops it (the VM's vmpair_vms entry) goes with it: protect.yml hands this to vm_resources.
@@ -416,6 +417,7 @@ def test_module_result_hands_the_cluster_its_definition_file_and_masks_the_secre
         "config": str(config_dir / "mail01.xml"),
         "force_stop": False,
         "stop_timeout": 300,
+        "monitor_timeout": 90,
     }
     assert (config_dir / "mail01.xml").read_text() == hosts["hv-east"].domains[VM]["xml"]
     res_diff = result["diff"][0]

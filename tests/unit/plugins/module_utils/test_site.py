@@ -425,7 +425,7 @@ def test_vm_settings_fill_defaults():
     what vmpair_vms gives, else the collection's default (vocabulary), so no playbook writes a default again."""
     pairs, witnesses, hostvars = site()
     vms = hostvars["hv-east"]["vmpair_vms"]
-    vms.append({"name": "db", "level": "recovery", "force_stop": True, "stop_timeout": 600})
+    vms.append({"name": "db", "level": "recovery", "force_stop": True, "stop_timeout": 600, "monitor_timeout": 90})
     vms.append({"name": "web"})
     set_pair_var(hostvars, "vmpair_vms", vms)
     settings = site_model.build_site(pairs, witnesses, hostvars)["pairs"]["pair_mail"]["vm_settings"]
@@ -436,6 +436,7 @@ def test_vm_settings_fill_defaults():
         "preferred_host": "hv-east",
         "force_stop": False,
         "stop_timeout": 120,
+        "monitor_timeout": 30,
         "vcpus": 4,
         "memory_mib": 16384,
     }
@@ -445,6 +446,7 @@ def test_vm_settings_fill_defaults():
         "preferred_host": None,
         "force_stop": True,
         "stop_timeout": 600,
+        "monitor_timeout": 90,
     }
     assert settings["web"] == {
         "name": "web",
@@ -452,6 +454,7 @@ def test_vm_settings_fill_defaults():
         "preferred_host": None,
         "force_stop": False,
         "stop_timeout": 120,
+        "monitor_timeout": 30,
     }
 
 

@@ -255,6 +255,11 @@ FAULTS = [
         ("pair pair_mail", "vmpair_vms[mbx-exec].stop_timeout", "5 is not a number of seconds of at least 10"),
     ),
     (
+        "vm-monitor-timeout",
+        lambda p, w, hv: _vm(hv, monitor_timeout="1m"),
+        ("pair pair_mail", "vmpair_vms[mbx-exec].monitor_timeout", "'1m' is not a number of seconds of at least 10"),
+    ),
+    (
         "vm-force-stop",
         lambda p, w, hv: _vm(hv, force_stop="sometimes"),
         ("pair pair_mail", "vmpair_vms[mbx-exec].force_stop", "'sometimes' is not true or false"),

@@ -81,8 +81,8 @@ def test_one_ha_vm_exact_commands_and_one_push(cib):
         [
             "pcs", "resource", "create", "drbd-mail", "ocf:linbit:drbd", "drbd_resource=r-mail",
             "adjust_master_score=0 9000 9000 10000",
-            "op", "monitor", "interval=29s", "timeout=20s", "role=Promoted",
-            "op", "monitor", "interval=31s", "timeout=20s", "role=Unpromoted",
+            "op", "monitor", "interval=29s", "timeout=30s", "role=Promoted",
+            "op", "monitor", "interval=31s", "timeout=30s", "role=Unpromoted",
             "op", "start", "interval=0s", "timeout=240s",
             "op", "stop", "interval=0s", "timeout=100s",
             "op", "promote", "interval=0s", "timeout=90s",

@@ -41,7 +41,7 @@ def chains():
     updated = [
         _vm("mail", level="recovery", hypervisor="xen", stop_timeout=300),
         _vm("web", level="recovery", host=EAST),
-        _vm("plain", host=WEST, migration_update=True),
+        _vm("plain", host=WEST, migration_update=True, monitor_timeout=90),
         _vm("hop"),
     ]
     moved = [
