@@ -170,6 +170,17 @@ def is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def whole_number(value):
+    """``value`` as an int when it is a whole number, also one written as text: ``-e NAME=4000`` on the
+    command line (and an AWX survey's text field) gives every value as a string. None for anything else
+    (true and false are not numbers)."""
+    if is_int(value):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
 def is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 

@@ -32,8 +32,8 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.site.base import (
     WITNESS_ALGORITHMS,
     Checker,
     SiteError,
-    is_int,
     pair_value,
+    whole_number,
 )
 from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import firewall as site_firewall
 from ansible_collections.duplex.vmpair.plugins.plugin_utils.site import latency as site_latency
@@ -70,17 +70,19 @@ def _check_settings(chk, pair, hosts, hostvars):
             "%r is not a valid cluster name." % (cluster_name,),
             "Use at most 32 letters, digits, '_', '-' or '.' (set vmpair_cluster_name if the group name is not).",
         )
-    token = pair_value(hostvars, hosts, "vmpair_corosync_token_ms")
-    if not is_int(token) or not 1000 <= token <= 60000:
+    given = pair_value(hostvars, hosts, "vmpair_corosync_token_ms")
+    token = whole_number(given)
+    if token is None or not 1000 <= token <= 60000:
         chk.add(
             where,
             "vmpair_corosync_token_ms",
-            "%r is outside 1000-60000 ms." % (token,),
+            "%r is %s." % (given, "not a whole number of milliseconds" if token is None else "outside 1000-60000 ms"),
             "Keep the default 3000 unless the links' round trip needs more.",
         )
-    delay = pair_value(hostvars, hosts, "vmpair_fence_delay")
-    if not is_int(delay) or delay < 0:
-        chk.add(where, "vmpair_fence_delay", "%r is not a whole number of seconds." % (delay,), "Use e.g. 10.")
+    given = pair_value(hostvars, hosts, "vmpair_fence_delay")
+    delay = whole_number(given)
+    if delay is None or delay < 0:
+        chk.add(where, "vmpair_fence_delay", "%r is not a whole number of seconds." % (given,), "Use e.g. 10.")
     algorithm = pair_value(hostvars, hosts, "vmpair_witness_algorithm")
     if algorithm not in WITNESS_ALGORITHMS:
         chk.add(

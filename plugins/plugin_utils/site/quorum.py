@@ -16,6 +16,7 @@ from ansible_collections.duplex.vmpair.plugins.module_utils.site.base import (
     WITNESSES_GROUP,
     is_int,
     pair_value,
+    whole_number,
 )
 
 _AGENT_RE = re.compile(r"^fence_[A-Za-z0-9_]+$")
@@ -184,14 +185,15 @@ def check_watchdog(chk, pair, hosts, hostvars, sites, witness, witness_reported=
             "i6300esb, or softdog where a software watchdog is accepted (docs/operations.md).",
         )
         ok = False
-    timeout = pair_value(hostvars, hosts, "vmpair_watchdog_timeout")
+    given = pair_value(hostvars, hosts, "vmpair_watchdog_timeout")
+    timeout = whole_number(given)
     least = vocabulary.QDEVICE_SYNC_TIMEOUT_S + 1
-    if not is_int(timeout) or not least <= timeout <= 120:
+    if timeout is None or not least <= timeout <= 120:
         chk.add(
             where,
             "vmpair_watchdog_timeout",
             "%r is outside %d-120 s: a host cut off from its peer and the witness can stay quorate for qdevice's "
-            "sync_timeout (%d s), so its watchdog must wait longer than that." % (timeout, least, least - 1),
+            "sync_timeout (%d s), so its watchdog must wait longer than that." % (given, least, least - 1),
             "Leave it out (%d s)." % DEFAULTS["vmpair_watchdog_timeout"],
         )
         ok = False

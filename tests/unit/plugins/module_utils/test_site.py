@@ -493,3 +493,30 @@ def test_a_host_in_two_pairs_and_duplicate_cluster_names():
 def test_no_pairs_at_all():
     problem = only_problem({}, [], {})
     assert problem.variable == "vmpair_pairs"
+
+
+@pytest.mark.parametrize(
+    "variable, text, key, value",
+    [
+        ("vmpair_corosync_token_ms", "4000", "token_ms", 4000),
+        ("vmpair_fence_delay", "0", "fence_delay", 0),
+    ],
+)
+def test_a_whole_number_given_as_text_on_the_command_line_is_taken(variable, text, key, value):
+    """`ansible-playbook duplex.vmpair.site -e vmpair_corosync_token_ms=4000` (key=value extra vars, an AWX
+    survey's text field) gives the value as a string: the site model takes it as the number it is, so
+    corosync.conf gets `token: 4000` (before, the run was refused with "'4000' is outside 1000-60000 ms")."""
+    pairs, witnesses, hostvars = site()
+    set_pair_var(hostvars, variable, text)
+    pair = site_model.build_site(pairs, witnesses, hostvars)["pairs"]["pair_mail"]
+    assert pair[key] == value and isinstance(pair[key], int)
+
+
+@pytest.mark.parametrize(
+    "text, words", [("4s", "not a whole number of milliseconds"), ("500", "outside 1000-60000 ms")]
+)
+def test_a_token_that_is_no_number_or_out_of_range_is_named_for_what_it_is(text, words):
+    pairs, witnesses, hostvars = site()
+    set_pair_var(hostvars, "vmpair_corosync_token_ms", text)
+    (problem,) = [p for p in problems_of(pairs, witnesses, hostvars) if p.variable == "vmpair_corosync_token_ms"]
+    assert problem.message == "%r is %s." % (text, words)

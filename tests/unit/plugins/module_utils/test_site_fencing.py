@@ -117,6 +117,7 @@ def test_watchdog_fencing_without_a_witness_is_refused():
     [
         ("vmpair_watchdog_timeout", 30, "outside 31-120 s"),
         ("vmpair_watchdog_timeout", "35s", "outside 31-120 s"),
+        ("vmpair_watchdog_timeout", "20", "outside 31-120 s"),
         ("vmpair_watchdog_device", "watchdog", "not a device path"),
         ("vmpair_watchdog_module", "soft dog", "not a kernel module name"),
         ("vmpair_watchdog_fencing", "yes", "not true or false"),
