@@ -128,7 +128,7 @@ molecule: deps ## Molecule: container lab (default with its faults, xen), then r
 	VMPAIR_REAL_KERNEL=$(VMPAIR_REAL_KERNEL) MOLECULE_SCENARIOS="$(MOLECULE_SCENARIOS)" \
 	    MOLECULE_CORES="$(MOLECULE_CORES)" scripts/molecule.sh
 
-test-real-kernel: deps ## Molecule real-kernel, everything, on QEMU VMs (bond, split brain, crashes, rolling update, migration); about 50 min
+test-real-kernel: deps ## Molecule real-kernel, everything, on QEMU VMs (bond, split brain, crashes, a failed disk, rolling update, migration); about 80 min
 	$(LAB) vm image
 	scripts/molecule.sh real-kernel
 
