@@ -176,7 +176,8 @@ def whole_number(value):
     (true and false are not numbers)."""
     if is_int(value):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    # isdecimal, not isdigit: "²" is a digit that int() refuses
+    if isinstance(value, str) and value.strip().isdecimal():
         return int(value.strip())
     return None
 

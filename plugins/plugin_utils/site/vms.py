@@ -142,13 +142,13 @@ def check_stop(chk, where, var, vm):
         "monitor_timeout": "Give the seconds one health check of the VM and of its mirror may take before the cluster"
         " recovers them, such as 60 (default %d)." % DEFAULT_MONITOR_TIMEOUT,
     }
-    for key in ("stop_timeout", "monitor_timeout"):
+    for key, fix in fixes.items():
         if key in vm and not (is_int(vm[key]) and vm[key] >= MIN_TIMEOUT):
             chk.add(
                 where,
                 "%s.%s" % (var, key),
                 "%r is not a number of seconds of at least %d." % (vm[key], MIN_TIMEOUT),
-                fixes[key],
+                fix,
             )
 
 

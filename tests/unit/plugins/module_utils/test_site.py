@@ -513,7 +513,12 @@ def test_a_whole_number_given_as_text_on_the_command_line_is_taken(variable, tex
 
 
 @pytest.mark.parametrize(
-    "text, words", [("4s", "not a whole number of milliseconds"), ("500", "outside 1000-60000 ms")]
+    "text, words",
+    [
+        ("4s", "not a whole number of milliseconds"),
+        ("²", "not a whole number of milliseconds"),
+        ("500", "outside 1000-60000 ms"),
+    ],
 )
 def test_a_token_that_is_no_number_or_out_of_range_is_named_for_what_it_is(text, words):
     pairs, witnesses, hostvars = site()
